@@ -1,0 +1,62 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-service-specific-credential',
+  description:
+    'AWS CDK construct for IAM service-specific credentials (CodeCommit Git passwords, Amazon Keyspaces logins, Bedrock and CloudWatch API keys) whose secret goes straight into AWS Secrets Manager and never appears in a template, a response or a log.',
+  author: 'cdk-service-specific-credential contributors',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk-service-specific-credential/cdk-service-specific-credential.git',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'iam', 'service-specific-credential', 'codecommit', 'keyspaces', 'cassandra', 'bedrock', 'api-key', 'secrets-manager'],
+  license: 'Apache-2.0',
+  stability: 'experimental',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  // determineLatestNodeRuntime and the nodejs22.x runtime need this aws-cdk-lib at least.
+  cdkVersion: '2.245.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  // The handler bundles its own SDK clients (tested = deployed), so they are build-time dependencies only.
+  devDeps: [
+    '@aws-sdk/client-iam@^3.1163.0',
+    '@aws-sdk/client-secrets-manager@^3.1163.0',
+    '@types/aws-lambda',
+    'aws-sdk-client-mock@^4.1.0',
+    'aws-sdk-client-mock-jest@^4.1.0',
+    'cdk-nag@^2.38.2',
+    'esbuild@^0.28.2',
+  ],
+
+  jestOptions: {
+    // A snapshot that changes must fail the run, never be rewritten by it.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+    },
+  },
+  tsconfigDev: { include: ['lambda/**/*.ts'] },
+  eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test'] },
+  gitignore: ['/assets/', 'cdk.out', '.jsii.tabl.json', '/test-reports/'],
+});
+
+// The handler is bundled with esbuild into assets/lambda/handler/index.js; the construct points its Lambda at that folder.
+const bundle = project.bundler.addBundle('./lambda/handler.ts', {
+  platform: 'node',
+  target: 'node22',
+  minify: true,
+  sourcemap: false,
+});
+// `projen test` runs on sources; the construct tests synthesize the real asset, so bundle first.
+project.testTask.prependSpawn(bundle.bundleTask);
+
+// The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its
+// platform packages, so pin the last release that has them.
+for (const pattern of ['/lambda/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/']) {
+  project.addPackageIgnore(pattern);
+}
+
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+project.synth();
