@@ -36,7 +36,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
     },
   },
-  tsconfigDev: { include: ['lambda/**/*.ts'] },
+  tsconfigDev: { include: ['../lambda/**/*.ts'] },
   eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test'] },
   gitignore: ['/assets/', 'cdk.out', '.jsii.tabl.json', '/test-reports/'],
 });

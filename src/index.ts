@@ -1,5 +1,3 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './credential-service';
+export * from './credential-secret';
+export * from './service-specific-credential';

@@ -1,0 +1,25 @@
+import type { CredentialResourceProperties as Props } from '../src/handler-contract';
+
+/** What an UPDATE has to do, decided from the old and new properties alone. */
+export interface UpdatePlan {
+  /** IAM cannot change a credential's user, service or age: a new credential replaces the old one. */
+  readonly replace: boolean;
+  /** A new secret value, written into the (possibly new) secret. */
+  readonly reset: boolean;
+  readonly statusChange: boolean;
+}
+
+export function planUpdate(oldProps: Props, newProps: Props): UpdatePlan {
+  const changed = (key: keyof Props) => (oldProps[key] ?? '') !== (newProps[key] ?? '');
+  const replace = changed('UserName') || changed('ServiceName') || changed('CredentialAgeDays');
+  return {
+    replace,
+    reset: !replace && (changed('ResetSerial') || changed('SecretArn')),
+    statusChange: !replace && changed('Status'),
+  };
+}
+
+/** IAM's pattern for credential ids; any other physical id (e.g. from a failed CREATE) names no credential. */
+export function isCredentialId(id: string | undefined): id is string {
+  return id !== undefined && /^\w{20,128}$/.test(id);
+}

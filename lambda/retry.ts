@@ -1,0 +1,71 @@
+/** How long a request may keep trying. */
+export interface Budget {
+  /** Aborted when the handler must stop working and answer CloudFormation. */
+  readonly signal: AbortSignal;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** The error code of an SDK error, without the `Exception` suffix some clients add (`AccessDeniedException`). */
+export function errorCode(err: unknown): string {
+  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
+  return name.replace(/Exception$/, '');
+}
+
+const TRANSIENT = new Set([
+  'Throttling', 'RequestLimitExceeded', 'TooManyRequests', 'ServiceFailure', 'InternalFailure',
+  'InternalServiceError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError',
+]);
+
+/** Throttling, 5xx and dropped connections: worth another try whatever the operation. */
+export function isTransient(err: unknown): boolean {
+  const e = err as { $metadata?: { httpStatusCode?: number }; $fault?: string; code?: string };
+  if (TRANSIENT.has(errorCode(err))) return true;
+  if ((e.$metadata?.httpStatusCode ?? 0) >= 500 || e.$fault === 'server') return true;
+  // No HTTP status at all: the request never got an answer (ECONNRESET, socket hang up).
+  return e.$metadata?.httpStatusCode === undefined && typeof e.code === 'string';
+}
+
+/** A freshly attached policy answers AccessDenied until IAM has propagated it. */
+export function isAccessDenied(err: unknown): boolean {
+  return errorCode(err) === 'AccessDenied';
+}
+
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 10_000;
+
+/**
+ * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts.
+ * The backoff doubles from 0.5 s to 10 s with jitter; the budget, not a count, bounds the attempts, so
+ * a user created a moment ago gets the ~2 minutes IAM may need.
+ */
+export async function withRetry<T>(
+  budget: Budget,
+  retryable: (err: unknown) => boolean,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call(budget.signal);
+    } catch (err) {
+      if (budget.signal.aborted || !retryable(err)) throw err;
+      const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
+      await budget.sleep(ceiling / 2 + Math.random() * (ceiling / 2), budget.signal);
+    }
+  }
+}
+
+/** A sleep that ends early, with an error, when the signal aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

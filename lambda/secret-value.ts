@@ -1,0 +1,61 @@
+import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
+import { CredentialSecretKey as Key } from '../src/credential-secret';
+import type { CredentialAttributes } from '../src/handler-contract';
+
+/** The one-time secret IAM returned, or undefined when the response carried none. */
+export function secretOf(credential: ServiceSpecificCredential): string | undefined {
+  // Which field carries a reset API key is not documented: prefer the API-key field, fall back to the password.
+  return credential.ServiceCredentialSecret ?? credential.ServicePassword;
+}
+
+/** The JSON document stored in Secrets Manager, with the keys documented on CredentialSecretKey. */
+export function secretDocument(credential: ServiceSpecificCredential): string {
+  const secret = secretOf(credential);
+  if (!secret) {
+    throw new Error(`IAM returned no secret value for credential ${credential.ServiceSpecificCredentialId}`);
+  }
+  // API keys always come with an alias; that is how a key is told from a password, even for services added later.
+  const doc: Record<string, string> = credential.ServiceCredentialAlias
+    ? {
+      [Key.SERVICE_CREDENTIAL_ALIAS]: credential.ServiceCredentialAlias,
+      [Key.API_KEY]: secret,
+    }
+    : {
+      [Key.USERNAME]: credential.ServiceUserName ?? '',
+      [Key.PASSWORD]: secret,
+    };
+  doc[Key.SERVICE_SPECIFIC_CREDENTIAL_ID] = credential.ServiceSpecificCredentialId!;
+  doc[Key.SERVICE_NAME] = credential.ServiceName!;
+  doc[Key.IAM_USER_NAME] = credential.UserName!;
+  if (credential.ExpirationDate) {
+    doc[Key.EXPIRATION_DATE] = credential.ExpirationDate.toISOString();
+  }
+  return JSON.stringify(doc);
+}
+
+/** The attributes CloudFormation gets: ids and public names only, never the secret. */
+export function attributesOf(
+  credential: Pick<ServiceSpecificCredential, 'ServiceSpecificCredentialId' | 'ServiceUserName' | 'ServiceCredentialAlias' | 'ExpirationDate'>,
+  secretArn: string,
+): CredentialAttributes {
+  return {
+    ServiceSpecificCredentialId: credential.ServiceSpecificCredentialId!,
+    ServiceUserName: credential.ServiceUserName ?? '',
+    ServiceCredentialAlias: credential.ServiceCredentialAlias ?? '',
+    ExpirationDate: credential.ExpirationDate?.toISOString() ?? '',
+    SecretArn: secretArn,
+  };
+}
+
+/** Reads back the credential a stored document describes (used when a repeated CREATE finds its own earlier write). */
+export function credentialFromDocument(document: string): ServiceSpecificCredential {
+  const doc = JSON.parse(document) as Record<string, string | undefined>;
+  return {
+    ServiceSpecificCredentialId: doc[Key.SERVICE_SPECIFIC_CREDENTIAL_ID],
+    ServiceName: doc[Key.SERVICE_NAME],
+    UserName: doc[Key.IAM_USER_NAME],
+    ServiceUserName: doc[Key.USERNAME],
+    ServiceCredentialAlias: doc[Key.SERVICE_CREDENTIAL_ALIAS],
+    ExpirationDate: doc[Key.EXPIRATION_DATE] ? new Date(doc[Key.EXPIRATION_DATE]!) : undefined,
+  } as ServiceSpecificCredential;
+}

@@ -1,0 +1,28 @@
+// The custom resource's contract, shared by the construct (jsii) and the handler (esbuild). Not exported
+// from index.ts: it is not public API.
+
+/** The custom resource's properties. CloudFormation delivers every value as a string. */
+export interface CredentialResourceProperties {
+  readonly UserName: string;
+  readonly ServiceName: string;
+  readonly Status: 'Active' | 'Inactive';
+  /** The secret the handler writes the credential into. Owned by CloudFormation, not by the handler. */
+  readonly SecretArn: string;
+  readonly CredentialAgeDays?: string;
+  /** Changing it resets the credential's secret value in place. */
+  readonly ResetSerial: string;
+}
+
+/** The attributes the handler answers with. None of them is secret. */
+export interface CredentialAttributes {
+  readonly ServiceSpecificCredentialId: string;
+  /** `<user>-at-<account>` for password services; empty for API-key services. */
+  readonly ServiceUserName: string;
+  /** The public alias of an API key; empty for password services. */
+  readonly ServiceCredentialAlias: string;
+  /** ISO 8601; empty when the credential does not expire. */
+  readonly ExpirationDate: string;
+  readonly SecretArn: string;
+}
+
+export const RESOURCE_TYPE = 'Custom::ServiceSpecificCredential';

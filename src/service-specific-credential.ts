@@ -1,0 +1,225 @@
+import { CustomResource, Duration, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IConstruct } from 'constructs';
+import { CredentialService, CredentialStatus } from './credential-service';
+import { CredentialResourceProperties, RESOURCE_TYPE } from './handler-contract';
+import { CredentialProvider } from './provider';
+
+/**
+ * Properties of a ServiceSpecificCredential.
+ */
+export interface ServiceSpecificCredentialProps {
+  /**
+   * The IAM user the credential belongs to.
+   */
+  readonly user: iam.IUser;
+
+  /**
+   * The service the credential is for.
+   */
+  readonly service: CredentialService;
+
+  /**
+   * Whether the credential can be used. Changing it updates the credential in place.
+   *
+   * @default CredentialStatus.ACTIVE
+   */
+  readonly status?: CredentialStatus;
+
+  /**
+   * Change this number to reset the credential's secret value in place: the credential keeps its id and user
+   * name, IAM issues a new password (or API key), and the secret gets a new version holding it. The old value
+   * stops working at once.
+   *
+   * @default 0
+   */
+  readonly resetSerial?: number;
+
+  /**
+   * How long until the credential expires: whole days, from 1 to 36,600. Only API-key services accept it
+   * (Bedrock, CloudWatch Logs, CloudWatch). Changing it replaces the credential.
+   *
+   * @default - the credential never expires
+   */
+  readonly expiresAfter?: Duration;
+
+  /**
+   * The KMS key that encrypts the secret. Readers granted with `grantRead` get decrypt on it too.
+   *
+   * @default - the account's AWS managed key `aws/secretsmanager`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The name of the secret. A fixed name cannot be reused for 7 to 30 days after the secret is deleted.
+   *
+   * @default - a name CloudFormation generates
+   */
+  readonly secretName?: string;
+}
+
+/**
+ * The attributes of a service-specific credential.
+ */
+export interface IServiceSpecificCredential extends IConstruct {
+  /**
+   * The IAM id of the credential, e.g. `ACCAEXAMPLE123456789`.
+   * @attribute
+   */
+  readonly serviceSpecificCredentialId: string;
+
+  /**
+   * The user name to sign in with, `<iam-user>-at-<account-id>` (password services; empty for API-key services).
+   * @attribute
+   */
+  readonly serviceUserName: string;
+
+  /**
+   * The public alias of an API key (API-key services; empty for password services).
+   * @attribute
+   */
+  readonly serviceCredentialAlias: string;
+
+  /**
+   * When the API key expires, ISO 8601 (empty when it does not expire).
+   * @attribute
+   */
+  readonly expirationDate: string;
+
+  /**
+   * The ARN of the secret that holds the credential.
+   * @attribute
+   */
+  readonly secretArn: string;
+
+  /**
+   * The secret that holds the credential as JSON, with the keys of `CredentialSecretKey`.
+   */
+  readonly secret: secretsmanager.ISecret;
+
+  /**
+   * Grants reading the secret (and decrypting it, when it has a customer managed key).
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * An IAM service-specific credential (a CodeCommit Git password, an Amazon Keyspaces login, or a Bedrock or
+ * CloudWatch API key) whose secret value goes straight into AWS Secrets Manager.
+ *
+ * A custom resource creates the credential, writes the one-time secret into a secret this construct owns,
+ * and answers CloudFormation with ids and names only: the secret value never appears in the template,
+ * a CloudFormation response, a log line or an error message.
+ *
+ * IAM allows at most 2 credentials per user and service.
+ */
+export class ServiceSpecificCredential extends Construct implements IServiceSpecificCredential {
+  public readonly serviceSpecificCredentialId: string;
+  public readonly serviceUserName: string;
+  public readonly serviceCredentialAlias: string;
+  public readonly expirationDate: string;
+  public readonly secretArn: string;
+  /**
+   * The secret that holds the credential. Referencing it makes the reader depend on the credential, so nothing
+   * reads it before the credential is written.
+   */
+  public readonly secret: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
+    super(scope, id);
+    const ageDays = credentialAgeDays(props.service, props.expiresAfter);
+    validateUserName(props.user.userName);
+    validateResetSerial(props.resetSerial);
+    claimSlot(this, props.user, props.service);
+
+    const store = new secretsmanager.Secret(this, 'Secret', {
+      secretName: props.secretName,
+      encryptionKey: props.encryptionKey,
+      description: `IAM service-specific credential for ${props.service.serviceName}, written by ${this.node.path}`,
+    });
+    const provider = CredentialProvider.of(this);
+    provider.allow(props.user, store);
+
+    const properties: CredentialResourceProperties = {
+      UserName: props.user.userName,
+      ServiceName: props.service.serviceName,
+      Status: props.status ?? CredentialStatus.ACTIVE,
+      SecretArn: store.secretArn,
+      CredentialAgeDays: ageDays,
+      ResetSerial: String(props.resetSerial ?? 0),
+    };
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.function.functionArn,
+      resourceType: RESOURCE_TYPE,
+      properties,
+    });
+    // The first IAM call must not race the policy that allows it.
+    resource.node.addDependency(provider.role);
+
+    this.serviceSpecificCredentialId = resource.ref;
+    this.serviceUserName = resource.getAttString('ServiceUserName');
+    this.serviceCredentialAlias = resource.getAttString('ServiceCredentialAlias');
+    this.expirationDate = resource.getAttString('ExpirationDate');
+    this.secretArn = resource.getAttString('SecretArn');
+    this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'Value', {
+      secretCompleteArn: this.secretArn,
+      encryptionKey: props.encryptionKey,
+    });
+  }
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.secret.grantRead(grantee);
+  }
+}
+
+const MAX_AGE_DAYS = 36_600;
+
+function credentialAgeDays(service: CredentialService, expiresAfter?: Duration): string | undefined {
+  if (expiresAfter === undefined) return undefined;
+  if (!service.supportsExpiry) {
+    throw new Error(`expiresAfter is only supported for API-key services; ${service.serviceName} credentials do not expire`);
+  }
+  if (expiresAfter.isUnresolved()) return Token.asString(expiresAfter.toDays());
+  const hours = expiresAfter.toHours({ integral: false });
+  if (hours % 24 !== 0) {
+    throw new Error(`expiresAfter must be a whole number of days, got ${expiresAfter.toHumanString()}`);
+  }
+  const days = hours / 24;
+  if (days < 1 || days > MAX_AGE_DAYS) {
+    throw new Error(`expiresAfter must be between 1 and ${MAX_AGE_DAYS} days, got ${days} days`);
+  }
+  return String(days);
+}
+
+function validateUserName(userName: string): void {
+  if (!Token.isUnresolved(userName) && !/^[\w+=,.@-]{1,64}$/.test(userName)) {
+    throw new Error(`Invalid IAM user name '${userName}': 1 to 64 letters, digits and +=,.@_- only`);
+  }
+}
+
+function validateResetSerial(serial?: number): void {
+  if (serial !== undefined && !Token.isUnresolved(serial) && !(Number.isSafeInteger(serial) && serial >= 0)) {
+    throw new Error(`resetSerial must be a whole number of 0 or more, got ${serial}`);
+  }
+}
+
+const IAM_LIMIT_PER_USER_AND_SERVICE = 2;
+const slots = new WeakMap<IConstruct, Map<string, string[]>>();
+
+/** IAM allows 2 credentials per user and service: a third in the same app would fail only at deploy time. */
+function claimSlot(credential: Construct, user: iam.IUser, service: CredentialService): void {
+  const userKey = Token.isUnresolved(user.userName) ? `path:${user.node.path}` : `name:${user.userName}`;
+  const key = `${userKey}|${service.serviceName}`;
+  const root = credential.node.root;
+  const byKey = slots.get(root) ?? new Map<string, string[]>();
+  slots.set(root, byKey);
+  const taken = byKey.get(key) ?? [];
+  if (taken.length >= IAM_LIMIT_PER_USER_AND_SERVICE) {
+    const name = Token.isUnresolved(user.userName) ? user.node.path : user.userName;
+    throw new Error(`IAM allows at most ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials per user and service: user '${name}' `
+      + `already has ${taken.join(' and ')} for ${service.serviceName}`);
+  }
+  byKey.set(key, [...taken, credential.node.path]);
+}
