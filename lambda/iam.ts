@@ -51,7 +51,7 @@ export class Iam {
         throw new LimitReached(`IAM user '${userName}' already has the maximum of 2 credentials for ${serviceName} `
           + `(${ids.join(', ')}): delete one of them, or remove a ServiceSpecificCredential for this user and service`);
       }
-      if (code === 'NotSupportedService' || (code === 'NoSuchEntity' && !isUserNotFound(err))) {
+      if (code === 'ServiceNotSupported' || code === 'NotSupportedService' || (code === 'NoSuchEntity' && !isUserNotFound(err))) {
         throw new UserError(`IAM does not support service-specific credentials for '${serviceName}' (user '${userName}'): ${(err as Error).message}`);
       }
       if (isUserNotFound(err)) {

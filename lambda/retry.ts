@@ -44,8 +44,9 @@ export async function withRetry<T>(
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
+    budget.signal.throwIfAborted();
     try {
-      return await call(budget.signal);
+      return await raceAbort(call(budget.signal), budget.signal);
     } catch (err) {
       if (budget.signal.aborted || !retryable(err)) throw err;
       const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
@@ -67,5 +68,15 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Settles with the call, or rejects when the signal aborts: the deadline holds even for a call that ignores its signal. */
+function raceAbort<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    if (signal.aborted) onAbort();
   });
 }

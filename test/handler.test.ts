@@ -1,0 +1,468 @@
+import {
+  CreateServiceSpecificCredentialCommand,
+  DeleteServiceSpecificCredentialCommand,
+  IAMClient,
+  LimitExceededException,
+  ListServiceSpecificCredentialsCommand,
+  NoSuchEntityException,
+  ResetServiceSpecificCredentialCommand,
+  ServiceNotSupportedException,
+  UpdateServiceSpecificCredentialCommand,
+} from '@aws-sdk/client-iam';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import {
+  ACCOUNT, SECRET_ARN, ResponseCatcher, apiKeyCredential, createEvent, credentialId, deleteEvent, issuedSecrets,
+  lambdaContext, passwordCredential, props, updateEvent,
+} from './handler-harness';
+import { makeHandler } from '../lambda/handler';
+
+const iam = mockClient(IAMClient);
+const sm = mockClient(SecretsManagerClient);
+let catcher: ResponseCatcher;
+let logs: string[];
+let sleeps: number[];
+
+beforeAll(async () => {
+  catcher = await ResponseCatcher.start();
+});
+afterAll(() => catcher.close());
+
+beforeEach(() => {
+  iam.reset();
+  sm.reset();
+  logs = [];
+  sleeps = [];
+  // Every SDK call that a test does not set up answers like an empty success.
+  iam.onAnyCommand().resolves({});
+  sm.onAnyCommand().resolves({});
+});
+
+// Invariant 2, checked after every test: no secret value reached a log line or an answer to CloudFormation.
+afterEach(() => {
+  const seen = [...logs, ...catcher.rawBodies].join('\n');
+  for (const secret of issuedSecrets) {
+    expect(seen).not.toContain(secret);
+  }
+});
+
+const base = () => ({ ResponseURL: catcher.url });
+
+async function run(event: CloudFormationCustomResourceEvent, remainingMs?: number) {
+  const handler = makeHandler({
+    log: (line) => logs.push(line),
+    sleep: async (ms) => { sleeps.push(ms); },
+  });
+  const before = catcher.responses.length;
+  await expect(handler(event, lambdaContext(remainingMs))).resolves.toBeUndefined();
+  expect(catcher.responses).toHaveLength(before + 1);
+  return catcher.last;
+}
+
+function putDocument(call = 0): Record<string, string> {
+  return JSON.parse(sm.commandCalls(PutSecretValueCommand)[call].args[0].input.SecretString!);
+}
+
+const iamError = <T>(Type: new (o: any) => T, message: string, status = 404) =>
+  new Type({ message, $metadata: { httpStatusCode: status } });
+
+const awsError = (name: string, status: number, message = name) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client' });
+
+describe('CREATE', () => {
+  test('creates the credential, stores it in the secret, and answers with its id and public attributes', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+    const event = createEvent(props(), base());
+
+    const response = await run(event);
+
+    expect(iam).toHaveReceivedCommandWith(CreateServiceSpecificCredentialCommand, { UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' });
+    expect(iam.commandCalls(CreateServiceSpecificCredentialCommand)[0].args[0].input.CredentialAgeDays).toBeUndefined();
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN, ClientRequestToken: event.RequestId });
+    expect(putDocument()).toEqual({
+      username: `alice-at-${ACCOUNT}`,
+      password: credential.ServicePassword,
+      serviceSpecificCredentialId: credential.ServiceSpecificCredentialId,
+      serviceName: 'codecommit.amazonaws.com',
+      iamUserName: 'alice',
+    });
+    expect(response).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: credential.ServiceSpecificCredentialId,
+      RequestId: event.RequestId,
+      LogicalResourceId: 'GitCredential',
+      Data: {
+        ServiceSpecificCredentialId: credential.ServiceSpecificCredentialId,
+        ServiceUserName: `alice-at-${ACCOUNT}`,
+        ServiceCredentialAlias: '',
+        ExpirationDate: '',
+        SecretArn: SECRET_ARN,
+      },
+    });
+  });
+
+  test('makes exactly two API calls: Create and PutSecretValue', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential() });
+
+    await run(createEvent(props(), base()));
+
+    expect(iam.calls()).toHaveLength(1);
+    expect(sm.calls()).toHaveLength(1);
+  });
+
+  test('an INACTIVE credential is created, stored, then deactivated with its UserName', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+
+    const response = await run(createEvent(props({ Status: 'Inactive' }), base()));
+
+    expect(iam).toHaveReceivedCommandWith(UpdateServiceSpecificCredentialCommand, {
+      UserName: 'alice', ServiceSpecificCredentialId: credential.ServiceSpecificCredentialId, Status: 'Inactive',
+    });
+    expect(response.Status).toBe('SUCCESS');
+  });
+
+  test('an API key with an age stores alias, key and expiration date under the API-key keys', async () => {
+    const credential = apiKeyCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+
+    const response = await run(createEvent(props({ ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: '30' }), base()));
+
+    expect(iam).toHaveReceivedCommandWith(CreateServiceSpecificCredentialCommand, { ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: 30 });
+    expect(putDocument()).toEqual({
+      serviceCredentialAlias: credential.ServiceCredentialAlias,
+      apiKey: credential.ServiceCredentialSecret,
+      serviceSpecificCredentialId: credential.ServiceSpecificCredentialId,
+      serviceName: 'bedrock.amazonaws.com',
+      iamUserName: 'alice',
+      expirationDate: '2026-12-22T10:00:00.000Z',
+    });
+    expect(response.Data).toMatchObject({
+      ServiceUserName: '',
+      ServiceCredentialAlias: credential.ServiceCredentialAlias,
+      ExpirationDate: '2026-12-22T10:00:00.000Z',
+    });
+  });
+});
+
+describe('UPDATE', () => {
+  const id = 'ACCAOLDCREDENTIAL1234';
+
+  test.each([
+    ['user', { UserName: 'bob' }],
+    ['service', { ServiceName: 'cassandra.amazonaws.com' }],
+    ['expiry', { CredentialAgeDays: '90' }],
+  ])('a %s change creates a replacement with a new physical id and leaves the old one to CloudFormation', async (_, change) => {
+    const replacement = passwordCredential(change.UserName ?? 'alice');
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: replacement });
+
+    const response = await run(updateEvent(id, props(), props(change), base()));
+
+    expect(iam).toHaveReceivedCommandWith(CreateServiceSpecificCredentialCommand, { UserName: change.UserName ?? 'alice' });
+    expect(sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
+    expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
+    expect(iam).not.toHaveReceivedCommand(ResetServiceSpecificCredentialCommand);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replacement.ServiceSpecificCredentialId });
+  });
+
+  test('a new resetSerial resets in place: same id, new secret version, UserName passed', async () => {
+    const reset = passwordCredential('alice', id);
+    iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: reset });
+
+    const response = await run(updateEvent(id, props(), props({ ResetSerial: '1' }), base()));
+
+    expect(iam).toHaveReceivedCommandWith(ResetServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
+    expect(iam).not.toHaveReceivedCommand(CreateServiceSpecificCredentialCommand);
+    expect(putDocument().password).toBe(reset.ServicePassword);
+    expect(iam.calls().length + sm.calls().length).toBe(2);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
+  });
+
+  test('a new target secret gets the value through a reset', async () => {
+    const newArn = SECRET_ARN.replace('AbCdEf', 'XyZxYz');
+    iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential('alice', id) });
+
+    const response = await run(updateEvent(id, props(), props({ SecretArn: newArn }), base()));
+
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: newArn });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { SecretArn: newArn } });
+  });
+
+  test('a reset API key whose answer carries only ServicePassword still stores the new key', async () => {
+    const reset = { ...apiKeyCredential('alice', id), ServiceCredentialSecret: undefined, ServicePassword: 'ABSK-from-password-field-0123456789' };
+    issuedSecrets.push(reset.ServicePassword);
+    iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: reset });
+
+    await run(updateEvent(id, props({ ServiceName: 'bedrock.amazonaws.com' }), props({ ServiceName: 'bedrock.amazonaws.com', ResetSerial: '2' }), base()));
+
+    expect(putDocument().apiKey).toBe(reset.ServicePassword);
+  });
+
+  test('a status change updates in place with UserName and touches no secret', async () => {
+    const metadata = { ...passwordCredential('alice', id), ServicePassword: undefined };
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [metadata as any] });
+
+    const response = await run(updateEvent(id, props(), props({ Status: 'Inactive' }), base()));
+
+    expect(iam).toHaveReceivedCommandWith(UpdateServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id, Status: 'Inactive' });
+    expect(iam).not.toHaveReceivedCommand(ResetServiceSpecificCredentialCommand);
+    expect(sm.calls()).toHaveLength(0);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
+  });
+
+  test('a credential deleted out of band is replaced instead of failing the update', async () => {
+    iam.on(ResetServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, `The Service Specific Credential with id ${id} cannot be found.`));
+    const replacement = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: replacement });
+
+    const response = await run(updateEvent(id, props(), props({ ResetSerial: '1' }), base()));
+
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replacement.ServiceSpecificCredentialId });
+    expect(putDocument().password).toBe(replacement.ServicePassword);
+  });
+});
+
+describe('DELETE', () => {
+  test('deletes the credential of the physical id, passing UserName', async () => {
+    const id = credentialId();
+
+    const response = await run(deleteEvent(id, props(), base()));
+
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
+    expect(iam.calls()).toHaveLength(1);
+    expect(sm.calls()).toHaveLength(0);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
+  test('a credential that is already gone counts as deleted', async () => {
+    iam.on(DeleteServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, 'The Service Specific Credential with id ACCA cannot be found.'));
+
+    const response = await run(deleteEvent(credentialId(), props(), base()));
+
+    expect(response.Status).toBe('SUCCESS');
+  });
+
+  test('a failure to delete is answered FAILED with the same physical id', async () => {
+    const id = credentialId();
+    iam.on(DeleteServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400, 'bad request'));
+
+    const response = await run(deleteEvent(id, props(), base()));
+
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
+    expect(response.Reason).toContain('ValidationError');
+  });
+});
+
+describe('invariant 1: either the credential does not exist or the secret holds its current value', () => {
+  test('PutSecretValue failing after Create deletes the new credential, then answers FAILED', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+    sm.on(PutSecretValueCommand).rejects(iamError(ResourceNotFoundException, "Secrets Manager can't find the specified secret.", 400));
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, {
+      UserName: 'alice', ServiceSpecificCredentialId: credential.ServiceSpecificCredentialId,
+    });
+    expect(response.Status).toBe('FAILED');
+    expect(response.PhysicalResourceId).not.toBe(credential.ServiceSpecificCredentialId);
+    expect(response.Reason).toContain("can't find the specified secret");
+  });
+
+  test('a failed deactivation after Create deletes the new credential', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+    iam.on(UpdateServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400));
+
+    const response = await run(createEvent(props({ Status: 'Inactive' }), base()));
+
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { ServiceSpecificCredentialId: credential.ServiceSpecificCredentialId });
+    expect(response.Status).toBe('FAILED');
+  });
+
+  test('PutSecretValue failing after Reset deletes the credential whose new secret nobody holds', async () => {
+    const id = credentialId();
+    iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential('alice', id) });
+    sm.on(PutSecretValueCommand).rejects(awsError('InvalidRequestException', 400, 'You can\'t perform this operation on the secret because it was marked for deletion.'));
+
+    const response = await run(updateEvent(id, props(), props({ ResetSerial: '1' }), base()));
+
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
+    expect(response.Reason).toContain('marked for deletion');
+  });
+
+  test('when even the cleanup fails, the answer names the credential to delete by hand', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+    sm.on(PutSecretValueCommand).rejects(awsError('InvalidRequestException', 400, 'marked for deletion'));
+    iam.on(DeleteServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400));
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain(credential.ServiceSpecificCredentialId);
+    expect(response.Reason).toContain('delete-service-specific-credential');
+  });
+});
+
+describe('invariant 2: the secret value never leaves Secrets Manager', () => {
+  test('an error message that echoes the password is redacted from the answer and the logs', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+    sm.on(PutSecretValueCommand).rejects(awsError('ValidationException', 400, `value ${credential.ServicePassword} rejected`));
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('*****');
+    // The afterEach check asserts the password itself is absent.
+  });
+
+  test('the logged event carries neither the ResponseURL nor anything but ids and names', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential() });
+    const event = createEvent(props(), base());
+
+    await run(event);
+
+    expect(logs.join('\n')).not.toContain(event.ResponseURL);
+    expect(logs.join('\n')).toContain(event.RequestId);
+  });
+});
+
+describe('invariant 3: always answered, before the deadline; a repeated CREATE leaves one credential', () => {
+  test('an unexpected error still gets a FAILED answer', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({});
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(response.Status).toBe('FAILED');
+  });
+
+  test('an IAM that never answers gets a FAILED answer before the Lambda times out', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).callsFake(() => new Promise(() => undefined));
+    const started = Date.now();
+
+    const response = await run(createEvent(props(), base()), 2_000);
+
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toMatch(/Timed out .* 'alice' .*codecommit/);
+  });
+
+  test('a second delivery of a CREATE that succeeded deletes its own duplicate and answers with the first credential', async () => {
+    const first = passwordCredential();
+    const second = passwordCredential();
+    const event = createEvent(props(), base());
+    iam.on(CreateServiceSpecificCredentialCommand).resolvesOnce({ ServiceSpecificCredential: first }).resolvesOnce({ ServiceSpecificCredential: second });
+    await run(event);
+    const firstDocument = sm.commandCalls(PutSecretValueCommand)[0].args[0].input.SecretString;
+    sm.on(PutSecretValueCommand).rejects(iamError(ResourceExistsException, "You can't modify an existing version, you can only create a new version.", 400));
+    sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN, VersionId: event.RequestId }).resolves({ SecretString: firstDocument });
+
+    const response = await run(event);
+
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: second.ServiceSpecificCredentialId });
+    expect(iam).not.toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { ServiceSpecificCredentialId: first.ServiceSpecificCredentialId });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: first.ServiceSpecificCredentialId, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
+  });
+
+  test('a second delivery that hits the limit finds the first credential instead of failing', async () => {
+    const first = passwordCredential();
+    const event = createEvent(props(), base());
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(iamError(LimitExceededException, 'Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2', 409));
+    sm.on(GetSecretValueCommand, { VersionId: event.RequestId }).resolves({
+      SecretString: JSON.stringify({ username: first.ServiceUserName, password: first.ServicePassword, serviceSpecificCredentialId: first.ServiceSpecificCredentialId, serviceName: 'codecommit.amazonaws.com', iamUserName: 'alice' }),
+    });
+
+    const response = await run(event);
+
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: first.ServiceSpecificCredentialId });
+  });
+});
+
+describe('invariant 4: after a failed CREATE, the DELETE for its physical id touches nothing', () => {
+  test('the rollback DELETE makes no AWS call at all', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(iamError(ServiceNotSupportedException, 'not supported', 404));
+    const failed = await run(createEvent(props(), base()));
+    iam.resetHistory();
+    sm.resetHistory();
+
+    const response = await run(deleteEvent(failed.PhysicalResourceId, props(), base()));
+
+    expect(failed.Status).toBe('FAILED');
+    expect(iam.calls()).toHaveLength(0);
+    expect(sm.calls()).toHaveLength(0);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: failed.PhysicalResourceId });
+  });
+});
+
+describe('invariant 5: eventual consistency is retried, user errors fail fast', () => {
+  test.each([
+    ['a user created moments ago', iamError(NoSuchEntityException, 'The user with name alice cannot be found.')],
+    ['a policy still propagating', awsError('AccessDenied', 403, 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized')],
+    ['throttling', awsError('Throttling', 400, 'Rate exceeded')],
+    ['an internal failure', awsError('ServiceFailure', 500)],
+  ])('%s is retried with growing backoff until it succeeds', async (_, error) => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejectsOnce(error).rejectsOnce(error).rejectsOnce(error)
+      .resolves({ ServiceSpecificCredential: passwordCredential() });
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(iam).toHaveReceivedCommandTimes(CreateServiceSpecificCredentialCommand, 4);
+    expect(sleeps).toHaveLength(3);
+    expect(sleeps[2]).toBeGreaterThan(sleeps[0]);
+    expect(response.Status).toBe('SUCCESS');
+  });
+
+  test('a user that never appears fails before the deadline with a message naming the user', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, 'The user with name alice cannot be found.'));
+    const handler = makeHandler({ log: (l) => logs.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) });
+
+    await handler(createEvent(props(), base()), lambdaContext(1_200));
+
+    expect(catcher.last.Status).toBe('FAILED');
+    expect(catcher.last.Reason).toContain("'alice'");
+  });
+
+  test('LimitExceeded fails fast, naming the user, the service and the existing credential ids', async () => {
+    const existing = [credentialId(), credentialId()];
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(iamError(LimitExceededException, 'Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2', 409));
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({
+      ServiceSpecificCredentials: existing.map((id) => ({ ServiceSpecificCredentialId: id, UserName: 'alice', ServiceName: 'codecommit.amazonaws.com', Status: 'Active', CreateDate: new Date() } as any)),
+    });
+    sm.on(GetSecretValueCommand).rejects(iamError(ResourceNotFoundException, 'no such version', 400));
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(iam).toHaveReceivedCommandTimes(CreateServiceSpecificCredentialCommand, 1);
+    expect(iam).toHaveReceivedCommandWith(ListServiceSpecificCredentialsCommand, { UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' });
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain("'alice'");
+    expect(response.Reason).toContain('codecommit.amazonaws.com');
+    for (const id of existing) expect(response.Reason).toContain(id);
+  });
+
+  test.each([
+    ['NoSuchEntity, as real AWS answers', iamError(NoSuchEntityException, 'No such service foo.amazonaws.com is supported for Service Specific Credentials')],
+    ['NotSupportedService, as the model says', iamError(ServiceNotSupportedException, 'Service foo.amazonaws.com is not supported')],
+  ])('an unsupported service answered with %s fails fast, naming the service and the user', async (_, error) => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(error);
+
+    const response = await run(createEvent(props({ ServiceName: 'foo.amazonaws.com' }), base()));
+
+    expect(iam).toHaveReceivedCommandTimes(CreateServiceSpecificCredentialCommand, 1);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('foo.amazonaws.com');
+    expect(response.Reason).toContain("'alice'");
+  });
+});
