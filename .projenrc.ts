@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { JsonFile, awscdk, javascript } from 'projen';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-service-specific-credential',
@@ -36,8 +36,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
     },
   },
-  tsconfigDev: { include: ['../lambda/**/*.ts'] },
-  eslintOptions: { dirs: ['src', 'lambda'], devdirs: ['test'] },
+  // The handler's SDK clients are bundled into the asset, so for lint they are build-time dependencies.
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'lambda'] },
   gitignore: ['/assets/', 'cdk.out', '.jsii.tabl.json', '/test-reports/'],
 });
 
@@ -48,7 +48,18 @@ const bundle = project.bundler.addBundle('./lambda/handler.ts', {
   minify: true,
   sourcemap: false,
 });
+// The handler is type-checked and linted like the rest; it is not part of the jsii compilation.
+new JsonFile(project, 'lambda/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: { rootDir: '..', noEmit: true },
+    include: ['**/*.ts'],
+  },
+});
+
 // `projen test` runs on sources; the construct tests synthesize the real asset, so bundle first.
+// ts-jest only transpiles (isolatedModules), so type errors in tests and handler are caught here.
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.prependSpawn(bundle.bundleTask);
 
 // The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its

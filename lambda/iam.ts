@@ -68,10 +68,14 @@ export class Iam {
   }
 
   /** @param justCreated right after Create the new id may not be visible yet, so NoSuchEntity is retried too */
-  public async setStatus(budget: Budget, userName: string, id: string, status: 'Active' | 'Inactive', justCreated = false): Promise<void> {
+  public async setStatus(
+    budget: Budget, userName: string, id: string, status: 'Active' | 'Inactive', justCreated = false,
+  ): Promise<void> {
     const retryable = (e: unknown) => isTransient(e) || isAccessDenied(e) || (justCreated && isCredentialNotFound(e));
     await withRetry(budget, retryable, (abortSignal) =>
-      this.client.send(new UpdateServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id, Status: status }), { abortSignal }));
+      this.client.send(new UpdateServiceSpecificCredentialCommand({
+        UserName: userName, ServiceSpecificCredentialId: id, Status: status,
+      }), { abortSignal }));
   }
 
   /** Deletes the credential; one that is already gone (or whose user is) counts as deleted. */

@@ -1,9 +1,11 @@
-import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
+import { request } from 'node:https';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 
 /** PUTs the answer to the pre-signed ResponseURL (https on AWS; http only for local test doubles). */
-export async function respond(event: CloudFormationCustomResourceEvent, response: CloudFormationCustomResourceResponse, timeoutMs: number): Promise<void> {
+export async function respond(
+  event: CloudFormationCustomResourceEvent, response: CloudFormationCustomResourceResponse, timeoutMs: number,
+): Promise<void> {
   const body = JSON.stringify(response);
   const url = new URL(event.ResponseURL);
   const send = url.protocol === 'https:' ? request : httpRequest;

@@ -96,7 +96,9 @@ export function createEvent(p: CredentialResourceProperties, base: Base): CloudF
   return { ...common(base), RequestType: 'Create', ResourceProperties: withToken(p) };
 }
 
-export function updateEvent(id: string, oldProps: CredentialResourceProperties, p: CredentialResourceProperties, base: Base): CloudFormationCustomResourceEvent {
+export function updateEvent(
+  id: string, oldProps: CredentialResourceProperties, p: CredentialResourceProperties, base: Base,
+): CloudFormationCustomResourceEvent {
   return {
     ...common(base),
     RequestType: 'Update',

@@ -16,14 +16,15 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   ACCOUNT, SECRET_ARN, ResponseCatcher, apiKeyCredential, createEvent, credentialId, deleteEvent, issuedSecrets,
   lambdaContext, passwordCredential, props, updateEvent,
 } from './handler-harness';
 import { makeHandler } from '../lambda/handler';
+import type { CredentialResourceProperties } from '../src/handler-contract';
 
 const iam = mockClient(IAMClient);
 const sm = mockClient(SecretsManagerClient);
@@ -157,7 +158,7 @@ describe('CREATE', () => {
 describe('UPDATE', () => {
   const id = 'ACCAOLDCREDENTIAL1234';
 
-  test.each([
+  test.each<[string, Partial<CredentialResourceProperties>]>([
     ['user', { UserName: 'bob' }],
     ['service', { ServiceName: 'cassandra.amazonaws.com' }],
     ['expiry', { CredentialAgeDays: '90' }],
@@ -285,7 +286,9 @@ describe('invariant 1: either the credential does not exist or the secret holds 
 
     const response = await run(createEvent(props({ Status: 'Inactive' }), base()));
 
-    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { ServiceSpecificCredentialId: credential.ServiceSpecificCredentialId });
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, {
+      ServiceSpecificCredentialId: credential.ServiceSpecificCredentialId,
+    });
     expect(response.Status).toBe('FAILED');
   });
 
@@ -363,7 +366,9 @@ describe('invariant 3: always answered, before the deadline; a repeated CREATE l
     const first = passwordCredential();
     const second = passwordCredential();
     const event = createEvent(props(), base());
-    iam.on(CreateServiceSpecificCredentialCommand).resolvesOnce({ ServiceSpecificCredential: first }).resolvesOnce({ ServiceSpecificCredential: second });
+    iam.on(CreateServiceSpecificCredentialCommand)
+      .resolvesOnce({ ServiceSpecificCredential: first })
+      .resolvesOnce({ ServiceSpecificCredential: second });
     await run(event);
     const firstDocument = sm.commandCalls(PutSecretValueCommand)[0].args[0].input.SecretString;
     sm.on(PutSecretValueCommand).rejects(iamError(ResourceExistsException, "You can't modify an existing version, you can only create a new version.", 400));
@@ -372,7 +377,9 @@ describe('invariant 3: always answered, before the deadline; a repeated CREATE l
     const response = await run(event);
 
     expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: second.ServiceSpecificCredentialId });
-    expect(iam).not.toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { ServiceSpecificCredentialId: first.ServiceSpecificCredentialId });
+    expect(iam).not.toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, {
+      ServiceSpecificCredentialId: first.ServiceSpecificCredentialId,
+    });
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: first.ServiceSpecificCredentialId, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
   });
 
