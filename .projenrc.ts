@@ -62,6 +62,13 @@ new JsonFile(project, 'lambda/tsconfig.json', {
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.prependSpawn(bundle.bundleTask);
 
+// Every TypeScript example in README.md must compile, in strict mode, so that it translates to every jsii language.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile the README examples with jsii-rosetta (strict)',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosetta);
+
 // The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its
 // platform packages, so pin the last release that has them.
 for (const pattern of ['/lambda/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/']) {
