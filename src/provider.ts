@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 
 /**
  * The handler Lambda, one per stack and runtime, shared by every credential in the stack.
@@ -23,6 +23,9 @@ export class CredentialProvider extends Construct {
 
   public readonly role: iam.Role;
   public readonly function: lambda.Function;
+  private readonly secretTagValue = Aws.STACK_ID;
+  private readonly keys = new Set<kms.IKey>();
+  private readonly userPolicies: Array<{ policy: iam.ManagedPolicy; statement: iam.PolicyStatement; users: Set<string>; size: number }> = [];
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
     super(scope, id);
@@ -45,27 +48,85 @@ export class CredentialProvider extends Construct {
       memorySize: 256,
       description: 'cdk-service-specific-credential: custom resource handler for IAM service-specific credentials',
     });
-  }
-
-  /** Lets the handler manage credentials of this user and write them into this secret, nothing else. */
-  public allow(user: iam.IUser, secret: secretsmanager.ISecret): void {
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: [
-        'iam:CreateServiceSpecificCredential',
-        'iam:ResetServiceSpecificCredential',
-        'iam:UpdateServiceSpecificCredential',
-        'iam:DeleteServiceSpecificCredential',
-        'iam:ListServiceSpecificCredentials',
-      ],
-      resources: [user.userArn],
-    }));
     // GetSecretValue only reads back this handler's own earlier write when an event is delivered twice.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue'],
-      resources: [secret.secretArn],
+      resources: [Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      conditions: { StringEquals: { [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue } },
     }));
-    secret.encryptionKey?.grantEncryptDecrypt(
-      new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, this.role),
-    );
   }
+
+  /**
+   * Lets the handler manage this user's credentials and write this secret, nothing else. Returns what the
+   * custom resource must depend on, so that its first call does not race the grant.
+   */
+  public allow(user: iam.IUser, secret: secretsmanager.Secret): IDependable {
+    // Secrets: one statement for any number of credentials, scoped by a tag only this stack's secrets carry.
+    Tags.of(secret).add(SECRET_TAG, this.secretTagValue);
+    if (secret.encryptionKey && !this.keys.has(secret.encryptionKey)) {
+      this.keys.add(secret.encryptionKey);
+      secret.encryptionKey.grantEncryptDecrypt(
+        new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, this.role),
+      );
+    }
+    return this.userGrant(user);
+  }
+
+  /**
+   * The managed policy that lets the handler act on this user's credentials. Users are packed into managed
+   * policies of their own, sized by the ARN IAM will see, not by the token CDK sees: CDK's own policy splitting
+   * counts `{"Fn::GetAtt":[..]}` (about 35 characters) for an ARN that resolves to 70 or more.
+   */
+  private userGrant(user: iam.IUser): IDependable {
+    const resolved = Stack.of(this).resolve(user.userArn);
+    const key = JSON.stringify(resolved);
+    const existing = this.userPolicies.find((p) => p.users.has(key));
+    if (existing) return existing.policy;
+    const size = resolvedLength(resolved) + 3; // quotes and comma
+    let chunk = this.userPolicies[this.userPolicies.length - 1];
+    if (!chunk || chunk.size + size > USER_POLICY_BUDGET) {
+      const statement = new iam.PolicyStatement({ actions: CREDENTIAL_ACTIONS });
+      const policy = new iam.ManagedPolicy(this, `Users${this.userPolicies.length + 1}`, {
+        description: 'Lets the cdk-service-specific-credential handler manage these users\' service-specific credentials',
+        statements: [statement],
+        roles: [this.role],
+      });
+      chunk = { policy, statement, users: new Set(), size: 0 };
+      this.userPolicies.push(chunk);
+    }
+    chunk.statement.addResources(user.userArn);
+    chunk.users.add(key);
+    chunk.size += size;
+    return chunk.policy;
+  }
+}
+
+/** The tag that marks the secrets this stack's handler may write. */
+const SECRET_TAG = 'cdk-service-specific-credential';
+
+const CREDENTIAL_ACTIONS = [
+  'iam:CreateServiceSpecificCredential',
+  'iam:ResetServiceSpecificCredential',
+  'iam:UpdateServiceSpecificCredential',
+  'iam:DeleteServiceSpecificCredential',
+  'iam:ListServiceSpecificCredentials',
+];
+
+/** A managed policy holds 6,144 characters; the statement around the ARNs takes under 300. */
+const USER_POLICY_BUDGET = 5_800;
+/**
+ * The longest a user ARN resolves to. Pseudo parameters have known maximum lengths; a reference to another
+ * resource (a user created in the stack) is counted as `arn:aws-us-gov:iam::<12 digits>:user/` with a
+ * 64-character name (102 characters) and room for a path.
+ */
+function resolvedLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  const v = value as Record<string, any>;
+  if (v && Array.isArray(v['Fn::Join'])) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.reduce<number>((sum, part) => sum + resolvedLength(part), separator.length * Math.max(0, parts.length - 1));
+  }
+  const pseudo: Record<string, number> = { 'AWS::Partition': 10, 'AWS::AccountId': 12, 'AWS::Region': 16, 'AWS::URLSuffix': 13 };
+  if (v && typeof v.Ref === 'string' && pseudo[v.Ref]) return pseudo[v.Ref];
+  return 140;
 }

@@ -140,7 +140,7 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
       description: `IAM service-specific credential for ${props.service.serviceName}, written by ${this.node.path}`,
     });
     const provider = CredentialProvider.of(this);
-    provider.allow(props.user, store);
+    const grant = provider.allow(props.user, store);
 
     const properties: CredentialResourceProperties = {
       UserName: props.user.userName,
@@ -155,8 +155,8 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
       resourceType: RESOURCE_TYPE,
       properties,
     });
-    // The first IAM call must not race the policy that allows it.
-    resource.node.addDependency(provider.role);
+    // The first IAM call must not race the policies that allow it.
+    resource.node.addDependency(provider.role, grant);
 
     this.serviceSpecificCredentialId = resource.ref;
     this.serviceUserName = resource.getAttString('ServiceUserName');
