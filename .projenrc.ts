@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   // The handler's SDK clients are bundled into the asset, so for lint they are build-time dependencies.
-  eslintOptions: { dirs: ['src'], devdirs: ['test', 'lambda'] },
+  eslintOptions: { dirs: ['src'], devdirs: ['test', 'lambda', 'examples'] },
   gitignore: ['/assets/', 'cdk.out', '.jsii.tabl.json', '/test-reports/'],
 });
 
@@ -48,19 +48,36 @@ const bundle = project.bundler.addBundle('./lambda/handler.ts', {
   minify: true,
   sourcemap: false,
 });
-// The handler is type-checked and linted like the rest; it is not part of the jsii compilation.
-new JsonFile(project, 'lambda/tsconfig.json', {
-  obj: {
-    extends: '../tsconfig.json',
-    compilerOptions: { rootDir: '..', noEmit: true },
-    include: ['**/*.ts'],
-  },
-});
+// The handler and the examples are type-checked and linted like the rest; they are not part of the jsii compilation.
+for (const dir of ['lambda', 'examples']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { rootDir: '..', noEmit: true },
+      include: ['**/*.ts'],
+    },
+  });
+}
 
 // `projen test` runs on sources; the construct tests synthesize the real asset, so bundle first.
 // ts-jest only transpiles (isolatedModules), so type errors in tests and handler are caught here.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.prependSpawn(bundle.bundleTask);
+
+// The project's main job: deploy the example app to a local IAM + Secrets Manager and walk its credential
+// through create, reset, deactivate and delete.
+const demo = project.addTask('demo', {
+  description: 'Deploy examples/app.ts to a local IAM + Secrets Manager and walk its credential through its lifecycle',
+});
+demo.spawn(bundle.bundleTask);
+demo.exec('ts-node --transpile-only --project test/tsconfig.json examples/demo.ts', { env: { NODE_NO_WARNINGS: '1' } });
+
+// Speed and size, each beside its baseline, measured in one run (docs/benchmarks.md holds the last results).
+const bench = project.addTask('bench', {
+  description: 'Measure synth time, template and policy size, asset size, cold start and API calls per event',
+});
+bench.spawn(bundle.bundleTask);
+bench.exec('ts-node --transpile-only --project test/tsconfig.json test/bench/bench.ts', { env: { NODE_NO_WARNINGS: '1' }, receiveArgs: true });
 
 // Every TypeScript example in README.md must compile, in strict mode, so that it translates to every jsii language.
 const rosetta = project.addTask('rosetta:extract', {
@@ -71,7 +88,7 @@ project.postCompileTask.spawn(rosetta);
 
 // The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its
 // platform packages, so pin the last release that has them.
-for (const pattern of ['/lambda/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/']) {
+for (const pattern of ['/lambda/', '/examples/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/']) {
   project.addPackageIgnore(pattern);
 }
 

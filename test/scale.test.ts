@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { policyDocuments } from './bench/policies';
 import { CredentialService, ServiceSpecificCredential } from '../src';
+import { policyDocuments } from './bench/policies';
 
 // 240 credentials in one stack: what CloudFormation and IAM accept, with each grant still scoped.
 

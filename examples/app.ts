@@ -1,0 +1,34 @@
+import { App, CfnOutput, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../src';
+
+/** What the demo changes between deployments, as a user would edit their app. */
+export interface ExampleSettings {
+  /** @default 'ci-bot' */
+  readonly userName?: string;
+  /** @default CredentialStatus.ACTIVE */
+  readonly status?: CredentialStatus;
+  /** @default 0 */
+  readonly resetSerial?: number;
+}
+
+/** A CI bot's IAM user with a CodeCommit Git password for HTTPS, stored in Secrets Manager. */
+export function exampleStack(app: App, settings: ExampleSettings = {}): Stack {
+  const stack = new Stack(app, 'GitCredentialExample', { env: { account: '123456789012', region: 'us-east-1' } });
+  const user = new iam.User(stack, 'GitUser', { userName: settings.userName ?? 'ci-bot' });
+  const git = new ServiceSpecificCredential(stack, 'GitCredential', {
+    user,
+    service: CredentialService.CODECOMMIT,
+    status: settings.status,
+    resetSerial: settings.resetSerial,
+  });
+  new CfnOutput(stack, 'GitUserName', { value: git.serviceUserName });
+  new CfnOutput(stack, 'GitSecretArn', { value: git.secretArn });
+  return stack;
+}
+
+if (require.main === module) {
+  const app = new App();
+  exampleStack(app);
+  app.synth();
+}

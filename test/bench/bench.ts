@@ -1,0 +1,181 @@
+/* eslint-disable no-console */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { App, SecretValue, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { buildSync } from 'esbuild';
+import { policyDocuments } from './policies';
+import { exampleStack } from '../../examples/app';
+import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
+import { CloudFormation, synthesize } from '../lifecycle/cloudformation';
+import { startLocalAws } from '../local-aws';
+
+/**
+ * `npm run bench`: synth time, template size, IAM policy size, asset size, cold start and API calls per event,
+ * each beside its baseline, measured in one run. `--write` also writes docs/benchmarks.md.
+ */
+
+const ROOT = path.join(__dirname, '..', '..');
+const HANDLER = path.join(ROOT, 'assets', 'lambda', 'handler', 'index.js');
+const SIZES = [1, 50, 240];
+const SYNTH_RUNS = 5;
+const COLD_RUNS = 15;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+function credentialsStack(n: number): (app: App) => Stack {
+  return (app) => {
+    const stack = new Stack(app, 'Credentials', { env: { account: '123456789012', region: 'us-east-1' } });
+    for (let i = 0; i < n; i++) {
+      const user = iam.User.fromUserName(stack, `User${i}`, `developer-${String(i).padStart(4, '0')}`);
+      new ServiceSpecificCredential(stack, `Git${i}`, { user, service: CredentialService.CODECOMMIT });
+    }
+    return stack;
+  };
+}
+
+/** The CDK-native way to give N users a secret: an access key each, its secret key in a secret. */
+function baselineStack(n: number): (app: App) => Stack {
+  return (app) => {
+    const stack = new Stack(app, 'Baseline', { env: { account: '123456789012', region: 'us-east-1' } });
+    for (let i = 0; i < n; i++) {
+      const user = iam.User.fromUserName(stack, `User${i}`, `developer-${String(i).padStart(4, '0')}`);
+      const key = new iam.AccessKey(stack, `Key${i}`, { user });
+      new secretsmanager.Secret(stack, `Secret${i}`, {
+        secretObjectValue: { accessKeyId: SecretValue.unsafePlainText(key.accessKeyId), secretAccessKey: key.secretAccessKey },
+      });
+    }
+    return stack;
+  };
+}
+
+function timeSynth(build: (app: App) => Stack): { ms: number; template: any } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const started = process.hrtime.bigint();
+  const app = new App({ outdir });
+  const stack = build(app);
+  const template = app.synth().getStackByName(stack.stackName).template;
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { ms, template };
+}
+
+function synthTable(): string[] {
+  const rows = ['| N | synth (this) | synth (baseline) | ratio | template bytes / credential (this) | (baseline) | ratio | resources (limit 500) | largest IAM policy (limit) | managed policies on the role (limit 10) |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const n of SIZES) {
+    const ours: number[] = [];
+    const base: number[] = [];
+    let oursTemplate: any;
+    let baseTemplate: any;
+    timeSynth(credentialsStack(n)); // warm-up: module loading is not synth time
+    timeSynth(baselineStack(n));
+    for (let i = 0; i < SYNTH_RUNS; i++) {
+      // Interleaved, so that both see the same machine load.
+      const a = timeSynth(credentialsStack(n));
+      const b = timeSynth(baselineStack(n));
+      ours.push(a.ms);
+      base.push(b.ms);
+      oursTemplate = a.template;
+      baseTemplate = b.template;
+    }
+    const bytes = (t: any) => JSON.stringify(t).length / n;
+    const docs = policyDocuments(oursTemplate);
+    const largest = docs.reduce((a, d) => (d.size / d.limit > a.size / a.limit ? d : a));
+    const managed = docs.filter((d) => d.kind === 'managed').length;
+    const resources = Object.keys(oursTemplate.Resources).length;
+    rows.push(`| ${n} | ${median(ours).toFixed(0)} ms | ${median(base).toFixed(0)} ms | ${(median(ours) / median(base)).toFixed(2)} `
+      + `| ${bytes(oursTemplate).toFixed(0)} | ${bytes(baseTemplate).toFixed(0)} | ${(bytes(oursTemplate) / bytes(baseTemplate)).toFixed(2)} `
+      + `| ${resources} | ${largest.size} chars, ${largest.kind} (${largest.limit}) | ${managed} |`);
+  }
+  return rows;
+}
+
+/** Milliseconds to load a module in a fresh Node process: the part of a cold start the bundle decides. */
+function loadTime(file: string): number {
+  const script = 'const t = process.hrtime.bigint(); require(process.argv[1]); console.log(Number(process.hrtime.bigint() - t) / 1e6);';
+  return Number(execFileSync(process.execPath, ['-e', script, file], { encoding: 'utf8' }).trim());
+}
+
+function coldStartTable(): string[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
+  // The same two SDK clients, bundled the same way, with no handler code: the target's yardstick.
+  fs.writeFileSync(path.join(dir, 'sdk.ts'), "export { IAMClient } from '@aws-sdk/client-iam';\nexport { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\n");
+  buildSync({ entryPoints: [path.join(dir, 'sdk.ts')], bundle: true, minify: true, platform: 'node', target: 'node22', outfile: path.join(dir, 'sdk.js'), nodePaths: [path.join(ROOT, 'node_modules')], logLevel: 'error' });
+  // A handler with no SDK at all: the floor of loading anything.
+  fs.writeFileSync(path.join(dir, 'floor.js'), 'exports.handler = async () => undefined;\n');
+  const files = { 'this handler': HANDLER, 'the two SDK clients alone': path.join(dir, 'sdk.js'), 'no SDK (floor)': path.join(dir, 'floor.js') };
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(files).map((name) => [name, []]));
+  for (let i = 0; i < COLD_RUNS; i++) {
+    for (const [name, file] of Object.entries(files)) samples[name].push(loadTime(file));
+  }
+  const sdk = median(samples['the two SDK clients alone']);
+  const rows = ['| module | bytes | gzip | load time (median of ' + COLD_RUNS + ') | vs SDK clients alone |', '|---|---|---|---|---|'];
+  for (const [name, file] of Object.entries(files)) {
+    const content = fs.readFileSync(file);
+    rows.push(`| ${name} | ${kb(content.length)} | ${kb(zlib.gzipSync(content).length)} | ${median(samples[name]).toFixed(1)} ms | ${(median(samples[name]) / sdk).toFixed(2)} |`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+async function callsTable(): Promise<string[]> {
+  const localAws = await startLocalAws();
+  const cfn = await CloudFormation.start(localAws);
+  const floor: Record<string, number> = { create: 2, reset: 2, status: 1, delete: 1 };
+  const measured: Record<string, string[]> = {};
+  try {
+    measured.create = (await cfn.deploy(synthesize((app) => exampleStack(app)))).invocations[0].calls;
+    measured.reset = (await cfn.deploy(synthesize((app) => exampleStack(app, { resetSerial: 1 })))).invocations[0].calls;
+    const last = synthesize((app) => exampleStack(app, { resetSerial: 1, status: CredentialStatus.INACTIVE }));
+    measured.status = (await cfn.deploy(last)).invocations[0].calls;
+    measured.delete = (await cfn.destroy(last)).invocations[0].calls;
+  } finally {
+    await cfn.close();
+    await localAws.close();
+  }
+  const rows = ['| event | API calls | target (floor) | calls |', '|---|---|---|---|'];
+  for (const [event, calls] of Object.entries(measured)) {
+    rows.push(`| ${event} | ${calls.length} | ${floor[event]} | ${calls.map((c) => c.replace(/ -> ok$/, '')).join(', ')} |`);
+  }
+  return rows;
+}
+
+async function main() {
+  if (!fs.existsSync(HANDLER)) throw new Error(`${HANDLER} is missing: run 'npx projen bundle' first`);
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
+  const sections = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`,
+    '',
+    '### Synthesis: N CodeCommit credentials vs N × (`iam.AccessKey` + `secretsmanager.Secret`)',
+    '',
+    `Median of ${SYNTH_RUNS} interleaved runs after a warm-up; IAM policy sizes with tokens resolved to realistic ARNs, whitespace excluded.`,
+    '',
+    ...synthTable(),
+    '',
+    '### The handler asset and its cold start',
+    '',
+    ...coldStartTable(),
+    '',
+    '### API calls per CloudFormation event, through the local AWS',
+    '',
+    ...(await callsTable()),
+  ];
+  const report = sections.join('\n');
+  console.log(report);
+  if (process.argv.includes('--write')) {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'benchmarks.md'), 'utf8');
+    const marker = '<!-- results -->';
+    const [head] = doc.split(marker);
+    fs.writeFileSync(path.join(ROOT, 'docs', 'benchmarks.md'), `${head}${marker}\n\n${report}\n`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,331 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CreateUserCommand, DeleteUserCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { App, Stack } from 'aws-cdk-lib';
+import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
+import { RESOURCE_TYPE } from '../../src/handler-contract';
+import { ResponseCatcher } from '../handler-harness';
+import type { LocalAws } from '../local-aws';
+
+/**
+ * A small CloudFormation for one stack: it deploys synthesized templates the way CloudFormation would, as far as
+ * this construct can tell. IAM users and secrets are created in the local AWS; each custom resource event runs the
+ * real bundled handler from cdk.out in a child Node process with a Lambda-like environment and context, and its
+ * answer is caught on a local ResponseURL. Replacement cleanup, rollbacks and the Lambda timeout behave as on AWS.
+ */
+
+type Template = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: Record<string, string> }> };
+
+/** One synthesized stack: its template and the bundled handler CDK staged for it. */
+export interface Synthesized {
+  readonly template: Template;
+  /** The handler file inside cdk.out, i.e. exactly what `cdk deploy` uploads. */
+  readonly handlerFile: string;
+  readonly handlerTimeoutMs: number;
+}
+
+/** Synthesizes a stack with real aws-cdk-lib, writing its assets into a fresh cdk.out. */
+export function synthesize(build: (app: App) => Stack): Synthesized {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk.out-'));
+  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const stack = build(app);
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as Template;
+  const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path']);
+  if (!fn) throw new Error('no Lambda function with an asset in the template');
+  return {
+    template,
+    handlerFile: path.join(outdir, fn.Metadata!['aws:asset:path'], 'index.js'),
+    handlerTimeoutMs: fn.Properties.Timeout * 1000,
+  };
+}
+
+/** One custom resource event, as the handler saw it and answered it. */
+export interface Invocation {
+  readonly event: CloudFormationCustomResourceEvent;
+  /** Undefined when the handler never answered (CloudFormation would wait an hour). */
+  readonly response?: CloudFormationCustomResourceResponse;
+  /** The raw body the handler PUT to the ResponseURL. */
+  readonly responseBody?: string;
+  /** The handler's stdout and stderr: what CloudWatch Logs would hold. */
+  readonly output: string;
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+  /** The API calls the handler made, e.g. `iam:CreateServiceSpecificCredential -> ok`. */
+  readonly calls: string[];
+}
+
+export interface Deployment {
+  readonly status: 'COMPLETE' | 'ROLLBACK_COMPLETE';
+  readonly invocations: Invocation[];
+}
+
+export interface DriverOptions {
+  /** Overrides the function's timeout, to test the deadline without waiting minutes. */
+  readonly lambdaTimeoutMs?: number;
+}
+
+interface Deployed {
+  readonly type: string;
+  physicalId: string;
+  attributes: Record<string, string>;
+  properties: Record<string, unknown>;
+}
+
+export class CloudFormation {
+  public static async start(localAws: LocalAws, options: DriverOptions = {}): Promise<CloudFormation> {
+    return new CloudFormation(localAws, await ResponseCatcher.start(), options);
+  }
+
+  /** The most recent event's invocation, e.g. to deliver the same event again. */
+  public lastInvocation?: Invocation;
+  public readonly stackId = `arn:aws:cloudformation:us-east-1:123456789012:stack/GitCredentialExample/${randomUUID()}`;
+  private deployed = new Map<string, Deployed>();
+  private readonly iam: IAMClient;
+  private readonly secretsManager: SecretsManagerClient;
+
+  private constructor(private readonly localAws: LocalAws, private readonly catcher: ResponseCatcher, private readonly options: DriverOptions) {
+    const config = { endpoint: localAws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'cfn', secretAccessKey: 'cfn' } };
+    this.iam = new IAMClient(config);
+    this.secretsManager = new SecretsManagerClient(config);
+  }
+
+  /** The physical id and attributes of a deployed resource, by logical id. */
+  public resource(logicalId: string): Deployed | undefined {
+    return this.deployed.get(logicalId);
+  }
+
+  /** The first deployed resource of a type (e.g. the one custom resource of an example stack). */
+  public resourceOfType(type: string): Deployed | undefined {
+    return [...this.deployed.values()].find((r) => r.type === type);
+  }
+
+  /** Creates or updates the stack to this template; on a failed custom resource, rolls back like CloudFormation. */
+  public async deploy(synth: Synthesized): Promise<Deployment> {
+    const invocations: Invocation[] = [];
+    const before = new Map([...this.deployed].map(([id, r]) => [id, { ...r }]));
+    const replaced: Array<[string, Deployed]> = [];
+    const resources = Object.entries(synth.template.Resources);
+    // Users and secrets first: the custom resource references both (the template's DependsOn order, simplified).
+    const order = (type: string) => (type === 'AWS::IAM::User' ? 0 : type === 'AWS::SecretsManager::Secret' ? 1 : type === RESOURCE_TYPE ? 3 : 2);
+    resources.sort(([, a], [, b]) => order(a.Type) - order(b.Type));
+
+    for (const [logicalId, resource] of resources) {
+      const properties = this.resolve(resource.Properties ?? {});
+      const current = this.deployed.get(logicalId);
+      if (resource.Type === RESOURCE_TYPE) {
+        const { ServiceToken: _, ...props } = properties;
+        const event = current
+          ? (JSON.stringify(current.properties) === JSON.stringify(props) ? undefined : this.event('Update', logicalId, props, current))
+          : this.event('Create', logicalId, props);
+        if (!event) continue;
+        const invocation = await this.invoke(synth, event);
+        invocations.push(invocation);
+        if (invocation.response?.Status !== 'SUCCESS') {
+          await this.rollback(synth, before, invocations, logicalId, invocation);
+          return { status: 'ROLLBACK_COMPLETE', invocations };
+        }
+        const answer = invocation.response;
+        if (current && answer.PhysicalResourceId !== current.physicalId) replaced.push([logicalId, { ...current }]);
+        this.deployed.set(logicalId, {
+          type: RESOURCE_TYPE, physicalId: answer.PhysicalResourceId, attributes: (answer.Data ?? {}) as Record<string, string>, properties: props,
+        });
+      } else if (!current || this.needsReplacement(resource.Type, current, properties)) {
+        if (current) replaced.push([logicalId, { ...current }]);
+        this.deployed.set(logicalId, await this.createPlain(logicalId, resource.Type, properties));
+      }
+    }
+
+    // Cleanup phase: replaced custom resources get a DELETE for their old physical id, then removed resources go.
+    for (const [logicalId, old] of replaced.filter(([, r]) => r.type === RESOURCE_TYPE)) {
+      invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
+    }
+    for (const [logicalId, old] of [...this.deployed].filter(([id]) => !synth.template.Resources[id])) {
+      if (old.type === RESOURCE_TYPE) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
+      this.deployed.delete(logicalId);
+    }
+    for (const [, old] of [...replaced, ...[...before].filter(([id]) => !synth.template.Resources[id])]) {
+      await this.deletePlain(old);
+    }
+    return { status: 'COMPLETE', invocations };
+  }
+
+  /** Deletes the stack: custom resources first (they depend on the users and secrets), then the rest. */
+  public async destroy(synth: Synthesized): Promise<Deployment> {
+    const invocations: Invocation[] = [];
+    for (const [logicalId, r] of this.deployed) {
+      if (r.type === RESOURCE_TYPE) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, r.properties, r)));
+    }
+    for (const r of this.deployed.values()) await this.deletePlain(r);
+    this.deployed.clear();
+    return { status: 'COMPLETE', invocations };
+  }
+
+  public close(): Promise<void> {
+    this.iam.destroy();
+    this.secretsManager.destroy();
+    return this.catcher.close();
+  }
+
+  private async rollback(synth: Synthesized, before: Map<string, Deployed>, invocations: Invocation[], logicalId: string, failed: Invocation) {
+    const previous = before.get(logicalId);
+    if (failed.event.RequestType === 'Create') {
+      // CloudFormation deletes what the failed CREATE answered, whatever id that is.
+      const physicalId = failed.response?.PhysicalResourceId ?? failed.event.RequestId;
+      invocations.push(await this.invoke(synth, this.event('Delete', logicalId, (failed.event.ResourceProperties as any), { physicalId } as Deployed)));
+    } else if (previous && failed.event.RequestType === 'Update') {
+      // The rollback UPDATE goes back to the old properties, with the failed ones as "old".
+      const { ServiceToken: _, ...attempted } = failed.event.ResourceProperties;
+      invocations.push(await this.invoke(synth, this.event('Update', logicalId, previous.properties, { ...previous, properties: attempted })));
+      const answer = invocations[invocations.length - 1].response;
+      if (answer?.Status === 'SUCCESS') {
+        const attributes = (answer.Data ?? {}) as Record<string, string>;
+        this.deployed.set(logicalId, { ...previous, physicalId: answer.PhysicalResourceId, attributes });
+      }
+    }
+    // Resources created by this deployment go away again; the ones that existed stay as they were.
+    for (const [id, r] of [...this.deployed]) {
+      if (!before.has(id)) {
+        if (r.type !== RESOURCE_TYPE) await this.deletePlain(r);
+        this.deployed.delete(id);
+      }
+    }
+  }
+
+  private event(
+    type: 'Create' | 'Update' | 'Delete', logicalId: string, props: Record<string, unknown>, current?: Deployed,
+  ): CloudFormationCustomResourceEvent {
+    const serviceToken = 'arn:aws:lambda:us-east-1:123456789012:function:ServiceSpecificCredentialHandler';
+    const common = {
+      ServiceToken: serviceToken,
+      ResponseURL: this.catcher.url + '?X-Amz-Signature=' + randomBytes(16).toString('hex'),
+      StackId: this.stackId,
+      RequestId: randomUUID(),
+      LogicalResourceId: logicalId,
+      ResourceType: RESOURCE_TYPE,
+      ResourceProperties: { ServiceToken: serviceToken, ...props },
+    };
+    if (type === 'Create') return { ...common, RequestType: 'Create' };
+    if (type === 'Delete') return { ...common, RequestType: 'Delete', PhysicalResourceId: current!.physicalId };
+    return {
+      ...common,
+      RequestType: 'Update',
+      PhysicalResourceId: current!.physicalId,
+      OldResourceProperties: { ServiceToken: serviceToken, ...current!.properties },
+    };
+  }
+
+  /** Runs the bundled handler for one event in a fresh Node process, as Lambda would, and waits for its answer. */
+  public async invoke(synth: Synthesized, event: CloudFormationCustomResourceEvent): Promise<Invocation> {
+    const timeoutMs = this.options.lambdaTimeoutMs ?? synth.handlerTimeoutMs;
+    const answersBefore = this.catcher.responses.length;
+    const callsBefore = this.localAws.calls.length;
+    const started = Date.now();
+    const child = spawn(process.execPath, ['-e', LAMBDA_RUNTIME, synth.handlerFile], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: os.tmpdir(),
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'lambda-role',
+        AWS_SECRET_ACCESS_KEY: 'lambda-role',
+        AWS_SESSION_TOKEN: 'lambda-session',
+        AWS_LAMBDA_FUNCTION_NAME: 'ServiceSpecificCredentialHandler',
+        AWS_ENDPOINT_URL_IAM: this.localAws.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: this.localAws.endpoint,
+        LAMBDA_EVENT: JSON.stringify(event),
+        LAMBDA_TIMEOUT_MS: String(timeoutMs),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    let timedOut = false;
+    // Lambda ends the process at its timeout, whatever it is doing.
+    const killer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(killer);
+    const answered = this.catcher.responses.length > answersBefore;
+    return this.lastInvocation = {
+      event,
+      response: answered ? this.catcher.last : undefined,
+      responseBody: answered ? this.catcher.rawBodies[this.catcher.rawBodies.length - 1] : undefined,
+      output,
+      exitCode,
+      timedOut,
+      durationMs: Date.now() - started,
+      calls: this.localAws.calls.slice(callsBefore).map((c) => `${c.service}:${c.operation} -> ${c.outcome}`),
+    };
+  }
+
+  private needsReplacement(type: string, current: Deployed, properties: Record<string, any>): boolean {
+    if (type === 'AWS::IAM::User') return (properties.UserName ?? current.physicalId) !== current.physicalId;
+    if (type === 'AWS::SecretsManager::Secret') return (properties.Name ?? current.properties.Name) !== current.properties.Name;
+    return false;
+  }
+
+  private async createPlain(logicalId: string, type: string, properties: Record<string, any>): Promise<Deployed> {
+    const generated = `GitCredentialExample-${logicalId}-${randomBytes(6).toString('hex').toUpperCase()}`.slice(0, 64);
+    if (type === 'AWS::IAM::User') {
+      const out = await this.iam.send(new CreateUserCommand({ UserName: properties.UserName ?? generated }));
+      return { type, physicalId: out.User!.UserName!, attributes: { Arn: out.User!.Arn! }, properties };
+    }
+    if (type === 'AWS::SecretsManager::Secret') {
+      // CloudFormation's GenerateSecretString: a random initial value the handler later replaces.
+      const out = await this.secretsManager.send(new CreateSecretCommand({
+        Name: properties.Name ?? generated, KmsKeyId: properties.KmsKeyId, SecretString: randomBytes(24).toString('base64'),
+      }));
+      return { type, physicalId: out.ARN!, attributes: {}, properties };
+    }
+    // Roles, policies, the function and its log group are not modelled: only their names are referenced.
+    return { type, physicalId: `${logicalId}-physical`, attributes: { Arn: `arn:aws:local:::${logicalId}` }, properties };
+  }
+
+  private async deletePlain(resource: Deployed): Promise<void> {
+    if (resource.type === 'AWS::IAM::User') await this.iam.send(new DeleteUserCommand({ UserName: resource.physicalId }));
+    if (resource.type === 'AWS::SecretsManager::Secret') {
+      await this.secretsManager.send(new DeleteSecretCommand({ SecretId: resource.physicalId, ForceDeleteWithoutRecovery: true }));
+    }
+  }
+
+  /** Ref, Fn::GetAtt and Fn::Join against what is deployed, as CloudFormation resolves properties. */
+  private resolve(value: any): any {
+    if (Array.isArray(value)) return value.map((v) => this.resolve(v));
+    if (value === null || typeof value !== 'object') return value;
+    if ('Ref' in value) {
+      if (value.Ref === 'AWS::Region') return 'us-east-1';
+      if (value.Ref === 'AWS::AccountId') return this.localAws.accountId;
+      if (value.Ref === 'AWS::Partition') return 'aws';
+      return this.deployed.get(value.Ref)?.physicalId ?? `<unresolved ${value.Ref}>`;
+    }
+    if ('Fn::GetAtt' in value) {
+      const [id, attr] = value['Fn::GetAtt'];
+      return this.deployed.get(id)?.attributes[attr] ?? `<unresolved ${id}.${attr}>`;
+    }
+    if ('Fn::Join' in value) {
+      const [sep, parts] = value['Fn::Join'];
+      return this.resolve(parts).join(sep);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.resolve(v)]));
+  }
+}
+
+/**
+ * The Lambda runtime's part, run with `node -e`: load the handler module, call it with the event and a context
+ * whose getRemainingTimeInMillis counts down to the timeout, and end the process when it returns, as Lambda
+ * freezes it. A handler that throws is what the async invoke would retry: its exit code tells.
+ */
+const LAMBDA_RUNTIME = `
+const deadline = Date.now() + Number(process.env.LAMBDA_TIMEOUT_MS);
+const { handler } = require(process.argv[1]);
+const context = { getRemainingTimeInMillis: () => deadline - Date.now(), functionName: process.env.AWS_LAMBDA_FUNCTION_NAME };
+handler(JSON.parse(process.env.LAMBDA_EVENT), context).then(
+  () => process.exit(0),
+  (err) => { console.error('handler threw ' + (err && err.name)); process.exit(1); },
+);
+`;

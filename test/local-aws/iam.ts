@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { AwsError, notFound, validation } from './errors';
+
+// IAM's users and service-specific credentials, with the behaviour recorded against real AWS
+// (see shared/reference/iam-service-specific-credentials.md).
+
+export interface StoredCredential {
+  UserName: string;
+  ServiceName: string;
+  ServiceSpecificCredentialId: string;
+  Status: 'Active' | 'Inactive';
+  CreateDate: Date;
+  ServiceUserName?: string;
+  ServicePassword?: string;
+  ServiceCredentialAlias?: string;
+  ServiceCredentialSecret?: string;
+  ExpirationDate?: Date;
+}
+
+const PASSWORD_SERVICES = new Set(['codecommit.amazonaws.com', 'cassandra.amazonaws.com']);
+const API_KEY_SERVICES = new Set(['bedrock.amazonaws.com', 'logs.amazonaws.com', 'cloudwatch.amazonaws.com', 'aws-external-anthropic.amazonaws.com']);
+const LIMIT_PER_SERVICE = 2;
+/** Requests without UserName act on the caller: a user of its own, which has no credentials. */
+export const CALLER = 'local-caller';
+
+const alnum = (n: number) => {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(n), (b) => chars[b % chars.length]).join('');
+};
+
+export class Iam {
+  public readonly users = new Map<string, { UserName: string; UserId: string; Arn: string; Path: string; CreateDate: Date }>();
+  public readonly credentials: StoredCredential[] = [];
+
+  constructor(public readonly accountId: string) {
+    this.createUser(CALLER);
+  }
+
+  public createUser(name: string) {
+    checkUserName(name);
+    if (this.users.has(name)) throw new AwsError('EntityAlreadyExists', 409, `User with name ${name} already exists.`);
+    const user = { UserName: name, UserId: 'AIDA' + alnum(17), Arn: `arn:aws:iam::${this.accountId}:user/${name}`, Path: '/', CreateDate: new Date() };
+    this.users.set(name, user);
+    return user;
+  }
+
+  /** Runs one awsQuery action; returns the Result element's content, or undefined for an empty result. */
+  public handle(action: string, p: Record<string, string>): object | undefined {
+    switch (action) {
+      case 'CreateUser': return { User: this.createUser(p.UserName) };
+      case 'GetUser': return { User: this.user(p.UserName ?? CALLER) };
+      case 'DeleteUser':
+        this.user(p.UserName);
+        if (this.credentials.some((c) => c.UserName === p.UserName)) {
+          throw new AwsError('DeleteConflict', 409, 'Cannot delete entity, must delete service specific credentials first.');
+        }
+        this.users.delete(p.UserName);
+        return undefined;
+      case 'CreateServiceSpecificCredential': return { ServiceSpecificCredential: this.create(p) };
+      case 'ResetServiceSpecificCredential': {
+        const c = this.find(p);
+        if (c.ServiceCredentialAlias) c.ServiceCredentialSecret = apiKey();
+        else c.ServicePassword = password();
+        return { ServiceSpecificCredential: { ...c } };
+      }
+      case 'UpdateServiceSpecificCredential': {
+        if (p.Status !== 'Active' && p.Status !== 'Inactive') {
+          throw validation(`1 validation error detected: Value '${p.Status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`);
+        }
+        this.find(p).Status = p.Status;
+        return undefined;
+      }
+      case 'DeleteServiceSpecificCredential': {
+        const c = this.find(p);
+        this.credentials.splice(this.credentials.indexOf(c), 1);
+        return undefined;
+      }
+      case 'ListServiceSpecificCredentials': {
+        const userName = p.UserName ?? CALLER;
+        this.user(userName);
+        const found = this.credentials.filter((c) => c.UserName === userName && (!p.ServiceName || c.ServiceName === p.ServiceName));
+        // Metadata only: List never returns a secret.
+        return {
+          ServiceSpecificCredentials: found.map(({ ServicePassword: _p, ServiceCredentialSecret: _s, ...metadata }) => metadata),
+          IsTruncated: false,
+        };
+      }
+      default: throw new AwsError('InvalidAction', 400, `Could not find operation ${action} for version 2010-05-08`);
+    }
+  }
+
+  private user(name: string) {
+    checkUserName(name);
+    const user = this.users.get(name);
+    if (!user) throw notFound(`The user with name ${name} cannot be found.`);
+    return user;
+  }
+
+  private create(p: Record<string, string>): StoredCredential {
+    const user = this.user(p.UserName);
+    const service = p.ServiceName;
+    const isKey = API_KEY_SERVICES.has(service);
+    if (!isKey && !PASSWORD_SERVICES.has(service)) {
+      // Real IAM answers NoSuchEntity here, not the NotSupportedService its model declares.
+      throw notFound(`No such service ${service} is supported for Service Specific Credentials`);
+    }
+    let expires: Date | undefined;
+    if (p.CredentialAgeDays !== undefined) {
+      const days = Number(p.CredentialAgeDays);
+      if (!isKey) throw validation(`CredentialAgeDays is only supported for API key credentials, not for ${service}`);
+      if (!Number.isInteger(days) || days < 1 || days > 36600) {
+        throw validation(`1 validation error detected: Value '${p.CredentialAgeDays}' at 'credentialAgeDays' failed to satisfy constraint: Member must have value between 1 and 36600`);
+      }
+      expires = new Date(Date.now() + days * 86_400_000);
+    }
+    if (this.credentials.filter((c) => c.UserName === user.UserName && c.ServiceName === service).length >= LIMIT_PER_SERVICE) {
+      throw new AwsError('LimitExceeded', 409, 'Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2');
+    }
+    const credential: StoredCredential = {
+      UserName: user.UserName,
+      ServiceName: service,
+      ServiceSpecificCredentialId: 'ACCA' + alnum(17),
+      Status: 'Active',
+      CreateDate: new Date(),
+      ...(isKey
+        ? { ServiceCredentialAlias: `${user.UserName}+${alnum(4).toLowerCase()}-at-${this.accountId}`, ServiceCredentialSecret: apiKey(), ExpirationDate: expires }
+        : { ServiceUserName: `${user.UserName}-at-${this.accountId}`, ServicePassword: password() }),
+    };
+    this.credentials.push(credential);
+    return { ...credential };
+  }
+
+  /** The credential a Reset/Update/Delete names, looked up for UserName, or for the caller when it is omitted. */
+  private find(p: Record<string, string>): StoredCredential {
+    const id = p.ServiceSpecificCredentialId ?? '';
+    if (!/^\w{20,128}$/.test(id)) {
+      throw validation(`1 validation error detected: Value '${id}' at 'serviceSpecificCredentialId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+`);
+    }
+    const userName = p.UserName ?? CALLER;
+    this.user(userName);
+    const found = this.credentials.find((c) => c.ServiceSpecificCredentialId === id && c.UserName === userName);
+    if (!found) throw notFound(`The Service Specific Credential with id ${id} cannot be found.`);
+    return found;
+  }
+}
+
+function checkUserName(name: string | undefined): void {
+  if (name === undefined || !/^[\w+=,.@-]{1,64}$/.test(name)) {
+    throw validation(`1 validation error detected: Value '${name}' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
+  }
+}
+
+const password = () => randomBytes(33).toString('base64');
+const apiKey = () => 'ABSK' + randomBytes(96).toString('base64');

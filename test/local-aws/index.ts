@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { AwsError } from './errors';
+import { Iam, StoredCredential } from './iam';
+import { SecretsManager, StoredSecret } from './secrets-manager';
+
+export type { StoredCredential } from './iam';
+export type { StoredSecret } from './secrets-manager';
+
+/**
+ * A local IAM and Secrets Manager on one loopback port, speaking the real wire protocols (IAM: awsQuery with XML
+ * answers; Secrets Manager: awsJson1_1), so the unmodified AWS SDK clients work against it through
+ * AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_SECRETS_MANAGER. Signatures are not checked.
+ */
+export interface LocalAws {
+  readonly endpoint: string;
+  readonly accountId: string;
+  /** Every request, without any secret: service, operation, user name and outcome ('ok' or the error code). */
+  readonly calls: Call[];
+  close(): Promise<void>;
+  createUser(userName: string): string;
+  /** Copies of the stored credentials, secrets included, for assertions. */
+  credentials(filter?: { userName?: string; serviceName?: string }): StoredCredential[];
+  createSecret(name: string, options?: { kmsKeyId?: string }): string;
+  secret(arnOrName: string): StoredSecret | undefined;
+  inject(fault: Fault): void;
+  clearFaults(): void;
+  resetCalls(): void;
+}
+
+export interface Call {
+  readonly service: 'iam' | 'secretsmanager';
+  readonly operation: string;
+  readonly userName?: string;
+  readonly outcome: string;
+}
+
+export interface Fault {
+  readonly service: 'iam' | 'secretsmanager';
+  /** An operation name, or '*' for any. */
+  readonly operation: string;
+  /** How many matching requests it affects. @default 1 */
+  readonly times?: number;
+  /** Answer this error instead of doing the work. */
+  readonly error?: { code: string; status: number; message?: string };
+  /** Latency before the answer. */
+  readonly delayMs?: number;
+  /** Close the connection without an answer. */
+  readonly dropConnection?: boolean;
+  /** Do the work, then fail the answer: the state changed but the client saw an error (a lost response). */
+  readonly afterWork?: boolean;
+}
+
+export async function startLocalAws(options: { accountId?: string } = {}): Promise<LocalAws> {
+  const accountId = options.accountId ?? '123456789012';
+  const iam = new Iam(accountId);
+  const sm = new SecretsManager(accountId);
+  const faults: Array<Fault & { left: number }> = [];
+  const calls: Call[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
+    timers.add(t);
+  });
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => res.destroy());
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req);
+    const target = req.headers['x-amz-target'];
+    const service: Call['service'] = typeof target === 'string' && target.startsWith('secretsmanager.') ? 'secretsmanager' : 'iam';
+    const params = service === 'iam' ? Object.fromEntries(new URLSearchParams(body)) : {};
+    const input = service === 'secretsmanager' && body ? JSON.parse(body) : {};
+    const operation = service === 'iam' ? params.Action : String(target).split('.')[1];
+    const work = () => (service === 'iam' ? iam.handle(operation, params) : sm.handle(operation, input));
+
+    const fault = faults.find((f) => f.left > 0 && f.service === service && (f.operation === operation || f.operation === '*'));
+    if (fault) fault.left--;
+    const log = (outcome: string) => calls.push({ service, operation, userName: params.UserName, outcome });
+
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    try {
+      if (fault?.afterWork) work();
+      if (fault?.dropConnection) {
+        log('dropped');
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.error) throw new AwsError(fault.error.code, fault.error.status, fault.error.message ?? fault.error.code);
+      const result = work();
+      log('ok');
+      if (service === 'iam') send(res, 200, 'text/xml', iamResult(operation, result));
+      else send(res, 200, 'application/x-amz-json-1.1', JSON.stringify(result));
+    } catch (err) {
+      if (!(err instanceof AwsError)) throw err;
+      log(err.code);
+      if (service === 'iam') send(res, err.status, 'text/xml', iamError(err));
+      else send(res, err.status, 'application/x-amz-json-1.1', JSON.stringify({ __type: err.code, message: err.message }));
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    accountId,
+    calls,
+    close: () => new Promise((resolve) => {
+      timers.forEach(clearTimeout);
+      sockets.forEach((s) => s.destroy());
+      server.close(() => resolve());
+    }),
+    createUser: (userName) => iam.createUser(userName).Arn,
+    credentials: (filter = {}) => iam.credentials
+      .filter((c) => (!filter.userName || c.UserName === filter.userName) && (!filter.serviceName || c.ServiceName === filter.serviceName))
+      .map((c) => ({ ...c })),
+    createSecret: (name, opts = {}) => sm.create(name, opts.kmsKeyId).arn,
+    secret: (arnOrName) => sm.secrets.find((s) => s.arn === arnOrName || s.name === arnOrName),
+    inject: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
+    clearFaults: () => faults.splice(0),
+    resetCalls: () => calls.splice(0),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string) {
+  res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': randomUUID(), 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const NS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+
+function iamResult(operation: string, result: object | undefined): string {
+  const inner = result ? `<${operation}Result>${xml(result)}</${operation}Result>` : '';
+  return `<${operation}Response xmlns="${NS}">${inner}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${operation}Response>`;
+}
+
+function iamError(err: AwsError): string {
+  const type = err.status >= 500 ? 'Receiver' : 'Sender';
+  return `<ErrorResponse xmlns="${NS}"><Error><Type>${type}</Type><Code>${escape(err.code)}</Code><Message>${escape(err.message)}</Message></Error>`
+    + `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+}
+
+/** awsQuery's XML: one element per field, lists as <member> elements, dates in ISO 8601. */
+function xml(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => `<member>${xml(v)}</member>`).join('');
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => `<${k}>${xml(v)}</${k}>`).join('');
+  }
+  return escape(String(value));
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}

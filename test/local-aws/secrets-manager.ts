@@ -1,0 +1,105 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AwsError } from './errors';
+
+// Secrets with versions, AWSCURRENT/AWSPREVIOUS staging and ClientRequestToken idempotency.
+
+export interface StoredSecret {
+  arn: string;
+  name: string;
+  kmsKeyId?: string;
+  deleted: boolean;
+  versions: Array<{ id: string; secretString?: string; stages: string[]; created: Date }>;
+}
+
+const notFound = () => new AwsError('ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret.");
+
+export class SecretsManager {
+  public readonly secrets: StoredSecret[] = [];
+
+  constructor(private readonly accountId: string) {}
+
+  public handle(operation: string, input: Record<string, any>): object {
+    switch (operation) {
+      case 'CreateSecret': {
+        const secret = this.create(input.Name, input.KmsKeyId);
+        if (input.SecretString !== undefined) this.put(secret, input.SecretString, input.ClientRequestToken);
+        return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.id };
+      }
+      case 'PutSecretValue': {
+        const secret = this.live(input.SecretId);
+        const version = this.put(secret, input.SecretString, input.ClientRequestToken);
+        return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: version.stages };
+      }
+      case 'GetSecretValue': {
+        const secret = this.live(input.SecretId);
+        const version = input.VersionId
+          ? secret.versions.find((v) => v.id === input.VersionId)
+          : secret.versions.find((v) => v.stages.includes(input.VersionStage ?? 'AWSCURRENT'));
+        if (!version) throw new AwsError('ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret value for the version.");
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          VersionId: version.id,
+          SecretString: version.secretString,
+          VersionStages: version.stages,
+          CreatedDate: version.created.getTime() / 1000,
+        };
+      }
+      case 'DescribeSecret': {
+        const secret = this.find(input.SecretId);
+        return {
+          ARN: secret.arn,
+          Name: secret.name,
+          KmsKeyId: secret.kmsKeyId,
+          VersionIdsToStages: Object.fromEntries(secret.versions.filter((v) => v.stages.length).map((v) => [v.id, v.stages])),
+        };
+      }
+      case 'ListSecretVersionIds': {
+        const secret = this.live(input.SecretId);
+        return { ARN: secret.arn, Name: secret.name, Versions: secret.versions.map((v) => ({ VersionId: v.id, VersionStages: v.stages })) };
+      }
+      case 'DeleteSecret': {
+        const secret = this.find(input.SecretId);
+        if (input.ForceDeleteWithoutRecovery) this.secrets.splice(this.secrets.indexOf(secret), 1);
+        else secret.deleted = true;
+        return { ARN: secret.arn, Name: secret.name, DeletionDate: Date.now() / 1000 };
+      }
+      default: throw new AwsError('InvalidAction', 400, `Unknown operation ${operation}`);
+    }
+  }
+
+  public create(name: string, kmsKeyId?: string): StoredSecret {
+    if (this.secrets.some((s) => s.name === name)) throw new AwsError('ResourceExistsException', 400, `The operation failed because the secret ${name} already exists.`);
+    const suffix = randomBytes(6).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 6);
+    const secret: StoredSecret = { arn: `arn:aws:secretsmanager:us-east-1:${this.accountId}:secret:${name}-${suffix}`, name, kmsKeyId, deleted: false, versions: [] };
+    this.secrets.push(secret);
+    return secret;
+  }
+
+  public find(id: string): StoredSecret {
+    const secret = this.secrets.find((s) => s.arn === id || s.name === id);
+    if (!secret) throw notFound();
+    return secret;
+  }
+
+  private live(id: string): StoredSecret {
+    const secret = this.find(id);
+    if (secret.deleted) throw new AwsError('InvalidRequestException', 400, "You can't perform this operation on the secret because it was marked for deletion.");
+    return secret;
+  }
+
+  private put(secret: StoredSecret, value: string, token: string = randomUUID()) {
+    const same = secret.versions.find((v) => v.id === token);
+    if (same) {
+      // Idempotent for the same value; a token names one version forever.
+      if (same.secretString === value) return same;
+      throw new AwsError('ResourceExistsException', 400, "You can't modify an existing version, you can only create a new version.");
+    }
+    for (const v of secret.versions) {
+      v.stages = v.stages.includes('AWSCURRENT') ? ['AWSPREVIOUS'] : v.stages.filter((s) => s !== 'AWSPREVIOUS');
+    }
+    const version = { id: token, secretString: value, stages: ['AWSCURRENT'], created: new Date() };
+    secret.versions.push(version);
+    return version;
+  }
+}
