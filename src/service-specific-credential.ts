@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { CredentialService, CredentialStatus } from './credential-service';
 import { CredentialResourceProperties, RESOURCE_TYPE } from './handler-contract';
-import { CredentialProvider } from './provider';
+import { CredentialProvider, suppress } from './provider';
 
 /**
  * Properties of a ServiceSpecificCredential.
@@ -138,6 +138,11 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
       secretName: props.secretName,
       encryptionKey: props.encryptionKey,
       description: `IAM service-specific credential for ${props.service.serviceName}, written by ${this.node.path}`,
+    });
+    suppress(store, {
+      id: 'AwsSolutions-SMG4',
+      reason: 'IAM issues the value; it is rotated by IAM ResetServiceSpecificCredential through resetSerial. '
+        + 'A Secrets Manager rotation outside CloudFormation would drift from the stack.',
     });
     const provider = CredentialProvider.of(this);
     const grant = provider.allow(props.user, store);

@@ -1,0 +1,264 @@
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { CredentialKind, CredentialService, CredentialStatus, ServiceSpecificCredential, ServiceSpecificCredentialProps } from '../src';
+
+const CR = 'Custom::ServiceSpecificCredential';
+
+function setup(props: Partial<ServiceSpecificCredentialProps> = {}) {
+  const app = new App();
+  const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+  const user = new iam.User(stack, 'User');
+  const credential = new ServiceSpecificCredential(stack, 'Credential', { user, service: CredentialService.CODECOMMIT, ...props });
+  return { app, stack, user, credential, template: () => Template.fromStack(stack) };
+}
+
+const userRef = (stack: Stack, user: iam.User) => ({ Ref: stack.getLogicalId(user.node.defaultChild as iam.CfnUser) });
+
+describe('the custom resource', () => {
+  test('gets the user, the service, the secret and the defaults', () => {
+    const { stack, user, template } = setup();
+
+    template().hasResourceProperties(CR, {
+      UserName: userRef(stack, user),
+      ServiceName: 'codecommit.amazonaws.com',
+      Status: 'Active',
+      SecretArn: { Ref: Match.stringLikeRegexp('^CredentialSecret') },
+      ResetSerial: '0',
+      CredentialAgeDays: Match.absent(),
+    });
+  });
+
+  test('passes status, resetSerial and expiresAfter as CloudFormation strings', () => {
+    const { template } = setup({
+      service: CredentialService.BEDROCK, status: CredentialStatus.INACTIVE, resetSerial: 3, expiresAfter: Duration.days(30),
+    });
+
+    template().hasResourceProperties(CR, { Status: 'Inactive', ResetSerial: '3', CredentialAgeDays: '30', ServiceName: 'bedrock.amazonaws.com' });
+  });
+
+  test('has no property that could carry a secret value', () => {
+    const { template } = setup();
+
+    const [resource] = Object.values(template().findResources(CR));
+    expect(Object.keys(resource.Properties).sort()).toEqual(['ResetSerial', 'SecretArn', 'ServiceName', 'ServiceToken', 'Status', 'UserName']);
+    expect(template().toJSON().Outputs).toBeUndefined();
+  });
+
+  test('the secret is generated at deploy time, never written into the template', () => {
+    const { template } = setup();
+
+    template().hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: {}, SecretString: Match.absent() });
+  });
+
+  test('depends on the policies that let the handler act on its user', () => {
+    const { template } = setup();
+
+    const [resource] = Object.values(template().findResources(CR));
+    const managed = Object.keys(template().findResources('AWS::IAM::ManagedPolicy'));
+    const inline = Object.keys(template().findResources('AWS::IAM::Policy'));
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([...managed, ...inline]));
+  });
+});
+
+describe('attributes', () => {
+  test('resolve to the custom resource\'s id and answer, so readers depend on the credential', () => {
+    const { stack, credential } = setup();
+    const cr = stack.getLogicalId(credential.node.findChild('Resource').node.defaultChild as any);
+
+    expect(stack.resolve(credential.serviceSpecificCredentialId)).toEqual({ Ref: cr });
+    for (const [value, attr] of [
+      [credential.serviceUserName, 'ServiceUserName'],
+      [credential.serviceCredentialAlias, 'ServiceCredentialAlias'],
+      [credential.expirationDate, 'ExpirationDate'],
+      [credential.secretArn, 'SecretArn'],
+      [credential.secret.secretArn, 'SecretArn'],
+    ]) {
+      expect(stack.resolve(value)).toEqual({ 'Fn::GetAtt': [cr, attr] });
+    }
+  });
+});
+
+describe('the service', () => {
+  test.each([
+    ['CODECOMMIT', CredentialService.CODECOMMIT, 'codecommit.amazonaws.com', CredentialKind.PASSWORD],
+    ['KEYSPACES', CredentialService.KEYSPACES, 'cassandra.amazonaws.com', CredentialKind.PASSWORD],
+    ['BEDROCK', CredentialService.BEDROCK, 'bedrock.amazonaws.com', CredentialKind.API_KEY],
+    ['CLOUDWATCH_LOGS', CredentialService.CLOUDWATCH_LOGS, 'logs.amazonaws.com', CredentialKind.API_KEY],
+    ['CLOUDWATCH', CredentialService.CLOUDWATCH, 'cloudwatch.amazonaws.com', CredentialKind.API_KEY],
+  ])('%s maps to its IAM service name and kind', (_, service, name, kind) => {
+    expect(service.serviceName).toBe(name);
+    expect(service.kind).toBe(kind);
+  });
+
+  test('of() returns the constant for a known name and passes a new one through', () => {
+    expect(CredentialService.of('bedrock.amazonaws.com')).toBe(CredentialService.BEDROCK);
+    expect(CredentialService.of('new.amazonaws.com')).toMatchObject({ serviceName: 'new.amazonaws.com', kind: CredentialKind.API_KEY });
+    expect(CredentialService.of('new.amazonaws.com', CredentialKind.PASSWORD).supportsExpiry).toBe(false);
+  });
+
+  test('of() rejects a name IAM would reject, naming it', () => {
+    expect(() => CredentialService.of('bad name!')).toThrow(/'bad name!'/);
+  });
+});
+
+describe('the handler', () => {
+  test('is one Lambda per stack, on a current Node.js runtime, with a 5-minute timeout', () => {
+    const { stack, user, template } = setup();
+    new ServiceSpecificCredential(stack, 'Second', { user, service: CredentialService.BEDROCK });
+    const other = new Stack(stack.node.root as App, 'Other');
+    new ServiceSpecificCredential(other, 'Third', { user: iam.User.fromUserName(other, 'U', 'bob'), service: CredentialService.KEYSPACES });
+
+    template().resourceCountIs('AWS::Lambda::Function', 1);
+    template().hasResourceProperties('AWS::Lambda::Function', { Runtime: Match.stringLikeRegexp('^nodejs(2[2-9]|[3-9]\\d)\\.x$'), Timeout: 300 });
+    Template.fromStack(other).resourceCountIs('AWS::Lambda::Function', 1);
+  });
+
+  test('has no AWS managed policy, and acts on credentials of its users only', () => {
+    const { stack, user, template } = setup();
+
+    template().hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+    template().hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: {
+        Statement: [{
+          Action: [
+            'iam:CreateServiceSpecificCredential', 'iam:ResetServiceSpecificCredential', 'iam:UpdateServiceSpecificCredential',
+            'iam:DeleteServiceSpecificCredential', 'iam:ListServiceSpecificCredentials',
+          ],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [userRef(stack, user).Ref, 'Arn'] },
+        }],
+      },
+    });
+  });
+
+  test('writes secrets only where they carry this stack\'s tag, which the credential\'s secret carries', () => {
+    const { template } = setup();
+
+    template().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue'],
+          Condition: { StringEquals: { 'aws:ResourceTag/cdk-service-specific-credential': { Ref: 'AWS::StackId' } } },
+        })]),
+      },
+    });
+    template().hasResourceProperties('AWS::SecretsManager::Secret', {
+      Tags: [{ Key: 'cdk-service-specific-credential', Value: { Ref: 'AWS::StackId' } }],
+    });
+  });
+});
+
+describe('the secret', () => {
+  test('uses the given key and name', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const key = new kms.Key(stack, 'Key');
+    new ServiceSpecificCredential(stack, 'C', { user: new iam.User(stack, 'U'), service: CredentialService.CODECOMMIT, encryptionKey: key, secretName: 'ci/git' });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'ci/git',
+      KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] },
+    });
+  });
+
+  test('with a key, the handler may encrypt through Secrets Manager only', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const key = new kms.Key(stack, 'Key');
+    new ServiceSpecificCredential(stack, 'C', { user: new iam.User(stack, 'U'), service: CredentialService.CODECOMMIT, encryptionKey: key });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: Match.arrayWith(['kms:Decrypt', 'kms:Encrypt']),
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+        })]),
+      },
+    });
+  });
+
+  test('grantRead gives GetSecretValue on the ARN the credential answers, and decrypt on the key', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const key = new kms.Key(stack, 'Key');
+    const credential = new ServiceSpecificCredential(stack, 'C', { user: new iam.User(stack, 'U'), service: CredentialService.CODECOMMIT, encryptionKey: key });
+    const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+
+    credential.grantRead(reader);
+
+    const cr = stack.getLogicalId(credential.node.findChild('Resource').node.defaultChild as any);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: stack.getLogicalId(reader.node.defaultChild as iam.CfnRole) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: { 'Fn::GetAtt': [cr, 'SecretArn'] },
+        })]),
+      },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt', Principal: { AWS: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Reader'), 'Arn'] } } })]) },
+    });
+  });
+});
+
+describe('synth-time validation', () => {
+  test.each([['CODECOMMIT', CredentialService.CODECOMMIT], ['KEYSPACES', CredentialService.KEYSPACES]])('expiresAfter on %s names the service', (_, service) => {
+    expect(() => setup({ service, expiresAfter: Duration.days(30) })).toThrow(new RegExp(service.serviceName.replace(/\./g, '\\.')));
+  });
+
+  test.each([
+    [Duration.hours(36), /whole number of days, got 1 day 12 hours/],
+    [Duration.days(0), /between 1 and 36600 days, got 0 days/],
+    [Duration.days(36601), /between 1 and 36600 days, got 36601 days/],
+  ])('expiresAfter %s is rejected with the bad value', (expiresAfter, message) => {
+    expect(() => setup({ service: CredentialService.BEDROCK, expiresAfter })).toThrow(message);
+  });
+
+  test('a third credential for the same user and service names the user and the two that exist', () => {
+    const { stack, user } = setup();
+    new ServiceSpecificCredential(stack, 'Second', { user, service: CredentialService.CODECOMMIT });
+
+    expect(() => new ServiceSpecificCredential(stack, 'Third', { user, service: CredentialService.CODECOMMIT }))
+      .toThrow(/Stack\/User.*Stack\/Credential and Stack\/Second/);
+    expect(() => new ServiceSpecificCredential(stack, 'OtherService', { user, service: CredentialService.KEYSPACES })).not.toThrow();
+  });
+
+  test('the same literal user name imported twice counts as one user', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    new ServiceSpecificCredential(stack, 'A', { user: iam.User.fromUserName(stack, 'U1', 'alice'), service: CredentialService.BEDROCK });
+    new ServiceSpecificCredential(stack, 'B', { user: iam.User.fromUserName(stack, 'U2', 'alice'), service: CredentialService.BEDROCK });
+
+    expect(() => new ServiceSpecificCredential(stack, 'C', { user: iam.User.fromUserName(stack, 'U3', 'alice'), service: CredentialService.BEDROCK }))
+      .toThrow(/'alice'/);
+  });
+
+  test('an invalid literal user name is named', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+
+    expect(() => new ServiceSpecificCredential(stack, 'C', { user: iam.User.fromUserName(stack, 'U', 'bad name!'), service: CredentialService.CODECOMMIT }))
+      .toThrow(/'bad name!'/);
+  });
+
+  test.each([-1, 1.5])('resetSerial %s is rejected with the bad value', (resetSerial) => {
+    expect(() => setup({ resetSerial })).toThrow(new RegExp(`got ${resetSerial}`));
+  });
+
+  test('tokens are left to deploy time', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const name = new CfnParameter(stack, 'UserName').valueAsString;
+    const days = new CfnParameter(stack, 'Days', { type: 'Number' }).valueAsNumber;
+
+    expect(() => new ServiceSpecificCredential(stack, 'C', {
+      user: iam.User.fromUserName(stack, 'U', name),
+      service: CredentialService.BEDROCK,
+      expiresAfter: Duration.days(days),
+      resetSerial: new CfnParameter(stack, 'Serial', { type: 'Number' }).valueAsNumber,
+    })).not.toThrow();
+  });
+});
