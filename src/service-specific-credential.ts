@@ -121,11 +121,8 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
   public readonly serviceCredentialAlias: string;
   public readonly expirationDate: string;
   public readonly secretArn: string;
-  /**
-   * The secret that holds the credential. Referencing it makes the reader depend on the credential, so nothing
-   * reads it before the credential is written.
-   */
-  public readonly secret: secretsmanager.ISecret;
+  private readonly encryptionKey?: kms.IKey;
+  private importedSecret?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
     super(scope, id);
@@ -137,12 +134,11 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
     const store = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
       encryptionKey: props.encryptionKey,
-      description: `IAM service-specific credential for ${props.service.serviceName}, written by ${this.node.path}`,
+      description: `${props.service.serviceName} credential of ${this.node.path}`,
     });
     suppress(store, {
       id: 'AwsSolutions-SMG4',
-      reason: 'IAM issues the value; it is rotated by IAM ResetServiceSpecificCredential through resetSerial. '
-        + 'A Secrets Manager rotation outside CloudFormation would drift from the stack.',
+      reason: 'IAM issues the value; it is rotated by changing resetSerial (IAM ResetServiceSpecificCredential).',
     });
     const provider = CredentialProvider.of(this);
     const grant = provider.allow(props.user, store);
@@ -160,18 +156,29 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
       resourceType: RESOURCE_TYPE,
       properties,
     });
-    // The first IAM call must not race the policies that allow it.
-    resource.node.addDependency(provider.role, grant);
+    // The first IAM call must not race the policy that allows it. (The role's own policy is already ordered
+    // before the custom resource: the resource references the function, which depends on that policy.)
+    resource.node.addDependency(grant);
 
     this.serviceSpecificCredentialId = resource.ref;
     this.serviceUserName = resource.getAttString('ServiceUserName');
     this.serviceCredentialAlias = resource.getAttString('ServiceCredentialAlias');
     this.expirationDate = resource.getAttString('ExpirationDate');
     this.secretArn = resource.getAttString('SecretArn');
-    this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'Value', {
+    this.encryptionKey = props.encryptionKey;
+  }
+
+  /**
+   * The secret that holds the credential. Its ARN is the one the custom resource answers with, so whatever
+   * references it deploys after the credential has been written into it.
+   */
+  public get secret(): secretsmanager.ISecret {
+    // Made on first use: hundreds of credentials in one stack need not each carry an unused construct.
+    this.importedSecret ??= secretsmanager.Secret.fromSecretAttributes(this, 'Value', {
       secretCompleteArn: this.secretArn,
-      encryptionKey: props.encryptionKey,
+      encryptionKey: this.encryptionKey,
     });
+    return this.importedSecret;
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {

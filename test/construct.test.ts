@@ -52,13 +52,16 @@ describe('the custom resource', () => {
     template().hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: {}, SecretString: Match.absent() });
   });
 
-  test('depends on the policies that let the handler act on its user', () => {
+  test('is ordered after the policies that let the handler act: its user\'s directly, the role\'s through the function', () => {
     const { template } = setup();
 
     const [resource] = Object.values(template().findResources(CR));
-    const managed = Object.keys(template().findResources('AWS::IAM::ManagedPolicy'));
-    const inline = Object.keys(template().findResources('AWS::IAM::Policy'));
-    expect(resource.DependsOn).toEqual(expect.arrayContaining([...managed, ...inline]));
+    const [managed] = Object.keys(template().findResources('AWS::IAM::ManagedPolicy'));
+    const [inline] = Object.keys(template().findResources('AWS::IAM::Policy'));
+    const [fnId, fn] = Object.entries(template().findResources('AWS::Lambda::Function'))[0];
+    expect(resource.DependsOn).toContain(managed);
+    expect(resource.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    expect(fn.DependsOn).toContain(inline);
   });
 });
 

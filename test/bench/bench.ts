@@ -22,7 +22,7 @@ import { startLocalAws } from '../local-aws';
 const ROOT = path.join(__dirname, '..', '..');
 const HANDLER = path.join(ROOT, 'assets', 'lambda', 'handler', 'index.js');
 const SIZES = [1, 50, 240];
-const SYNTH_RUNS = 5;
+const SYNTH_RUNS = 9;
 const COLD_RUNS = 15;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
