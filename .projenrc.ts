@@ -29,6 +29,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild@^0.28.2',
   ],
 
+  // Construct Hub publishes every jsii language; these names are the ones the README's install table gives.
+  publishToPypi: { distName: 'cdk-service-specific-credential', module: 'cdk_service_specific_credential' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkservicespecificcredential',
+    mavenGroupId: 'io.github.cdk-service-specific-credential',
+    mavenArtifactId: 'cdk-service-specific-credential',
+  },
+  publishToGo: { moduleName: 'github.com/cdk-service-specific-credential/cdk-service-specific-credential-go' },
+  publishToNuget: { dotNetNamespace: 'CdkServiceSpecificCredential', packageId: 'CdkServiceSpecificCredential' },
+
   jestOptions: {
     // A snapshot that changes must fail the run, never be rewritten by it.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -38,7 +48,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // The handler's SDK clients are bundled into the asset, so for lint they are build-time dependencies.
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'lambda', 'examples'] },
-  gitignore: ['/assets/', 'cdk.out', '.jsii.tabl.json', '/test-reports/'],
+  gitignore: ['/assets/', 'cdk.out', 'cdk.out.lint', '.jsii.tabl.json', '/test-reports/', '__pycache__', '.pytest_cache', '/.venv/'],
 });
 
 // The handler is bundled with esbuild into assets/lambda/handler/index.js; the construct points its Lambda at that folder.
@@ -79,12 +89,33 @@ const bench = project.addTask('bench', {
 bench.spawn(bundle.bundleTask);
 bench.exec('ts-node --transpile-only --project test/tsconfig.json test/bench/bench.ts', { env: { NODE_NO_WARNINGS: '1' }, receiveArgs: true });
 
+// jsii never removes what it compiled before, so a renamed source would ship its stale output.
+project.preCompileTask.prependExec('rm -rf lib');
+
+// cfn-lint on a template of every shape the construct takes. W3005 (a DependsOn that a GetAtt already implies) is
+// aws-cdk-lib's own: every lambda.Function depends on its role explicitly.
+project.addTask('lint:cfn', {
+  description: 'Synthesize a template of every construct shape and lint it with cfn-lint',
+  steps: [
+    { exec: 'ts-node --transpile-only --project test/tsconfig.json test/cfn-lint/templates.ts cdk.out.lint' },
+    { exec: 'cfn-lint --ignore-checks W3005 -- cdk.out.lint/*.template.json' },
+  ],
+});
+
 // Every TypeScript example in README.md must compile, in strict mode, so that it translates to every jsii language.
 const rosetta = project.addTask('rosetta:extract', {
   description: 'Compile the README examples with jsii-rosetta (strict)',
   exec: 'jsii-rosetta extract --strict',
 });
 project.postCompileTask.spawn(rosetta);
+
+// What cannot be built on these machines is still generated, so a jsii error in those languages fails the build:
+// .NET has no SDK here, and the Go module proxy here does not serve a version aws-cdk-go 2.245 depends on
+// (awscdkcloudassemblyschema/v53 v53.28.0).
+const packageAll = project.tasks.tryFind('package-all')!;
+packageAll.reset();
+for (const target of ['js', 'python', 'java']) packageAll.spawn(project.tasks.tryFind(`package:${target}`)!);
+packageAll.exec('jsii-pacmak --code-only --target go --target dotnet --outdir dist/code-only');
 
 // The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its
 // platform packages, so pin the last release that has them.
@@ -93,5 +124,8 @@ for (const pattern of ['/lambda/', '/examples/', '/rosetta/', '/test/', 'cdk.out
 }
 
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+// Maven's output of the Java smoke test (added last: projen re-includes /test/ for its own files).
+project.gitignore.addPatterns('/test/java/target/');
 
 project.synth();

@@ -1,11 +1,12 @@
-// Prints the closing line CI reads, from jest-junit's report: "N passed, N failed".
-// A step that failed outside jest (install, compile, lint) counts as one failure, so it can never read as green.
+// Prints the closing line CI reads, "N passed, N failed", from the JUnit XML reports of jest, pytest and Maven.
+// A step that failed outside a test runner (install, compile, lint, packaging) counts as one failure, so it can
+// never read as green; neither can a run in which no test ran.
 const fs = require('node:fs');
-const [report, failedSteps] = process.argv.slice(2);
+const [failedSteps, ...reports] = process.argv.slice(2);
 let passed = 0;
-let failed = 0;
+let failed = Number(failedSteps) || 0;
 let skipped = 0;
-if (fs.existsSync(report)) {
+for (const report of reports.filter((r) => fs.existsSync(r))) {
   const xml = fs.readFileSync(report, 'utf8');
   for (const [, body] of xml.matchAll(/<testcase\b[^>]*?(?:\/>|>([\s\S]*?)<\/testcase>)/g)) {
     if (/<(failure|error)\b/.test(body ?? '')) failed++;
@@ -13,8 +14,6 @@ if (fs.existsSync(report)) {
     else passed++;
   }
 }
-const stepFailures = Number(failedSteps) || 0;
-if (passed + failed === 0 && stepFailures === 0) failed = 1; // no test ran: that is not a pass
-failed += stepFailures;
+if (passed + failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

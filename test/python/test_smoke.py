@@ -1,0 +1,62 @@
+"""The built wheel, used from Python as Construct Hub's Python users would use it."""
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match, Template
+from cdk_service_specific_credential import (
+    CredentialSecretKey,
+    CredentialService,
+    CredentialStatus,
+    ServiceSpecificCredential,
+)
+
+
+@pytest.fixture
+def stack():
+    return cdk.Stack(cdk.App(), "PythonSmoke")
+
+
+def test_codecommit_and_bedrock_credentials_synthesize(stack):
+    user = iam.User(stack, "GitUser")
+    ServiceSpecificCredential(stack, "Git", user=user, service=CredentialService.CODECOMMIT)
+    ServiceSpecificCredential(
+        stack, "Bedrock", user=user, service=CredentialService.BEDROCK,
+        expires_after=cdk.Duration.days(30), status=CredentialStatus.INACTIVE,
+    )
+
+    template = Template.from_stack(stack)
+    template.resource_count_is("Custom::ServiceSpecificCredential", 2)
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    template.has_resource_properties("Custom::ServiceSpecificCredential", {
+        "ServiceName": "codecommit.amazonaws.com", "Status": "Active", "CredentialAgeDays": Match.absent(),
+    })
+    template.has_resource_properties("Custom::ServiceSpecificCredential", {
+        "ServiceName": "bedrock.amazonaws.com", "Status": "Inactive", "CredentialAgeDays": "30",
+    })
+    # The handler asset travelled inside the wheel's jsii bundle.
+    template.has_resource_properties("AWS::Lambda::Function", {"Handler": "index.handler", "Timeout": 300})
+
+
+def test_attributes_come_from_the_custom_resource(stack):
+    git = ServiceSpecificCredential(stack, "Git", user=iam.User(stack, "U"), service=CredentialService.CODECOMMIT)
+
+    user_name = stack.resolve(git.service_user_name)
+    secret_arn = stack.resolve(git.secret.secret_arn)
+    assert user_name["Fn::GetAtt"][1] == "ServiceUserName"
+    assert secret_arn["Fn::GetAtt"][1] == "SecretArn"
+
+
+def test_constants_and_service_kinds():
+    assert CredentialSecretKey.USERNAME == "username"
+    assert CredentialSecretKey.API_KEY == "apiKey"
+    assert CredentialService.of("bedrock.amazonaws.com").service_name == "bedrock.amazonaws.com"
+    assert CredentialService.BEDROCK.supports_expiry
+    assert not CredentialService.KEYSPACES.supports_expiry
+
+
+def test_synth_time_validation_reaches_python(stack):
+    with pytest.raises(Exception, match="only supported for API-key services"):
+        ServiceSpecificCredential(
+            stack, "Bad", user=iam.User(stack, "U"), service=CredentialService.CODECOMMIT,
+            expires_after=cdk.Duration.days(1),
+        )
