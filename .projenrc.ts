@@ -23,6 +23,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-iam@^3.1163.0',
     '@aws-sdk/client-secrets-manager@^3.1163.0',
     '@types/aws-lambda',
+    '@aws-cdk/integ-runner@^2.197.10',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     'aws-sdk-client-mock@^4.1.0',
     'aws-sdk-client-mock-jest@^4.1.0',
     'cdk-nag@^2.38.2',
@@ -70,6 +72,10 @@ for (const dir of ['lambda', 'examples']) {
 }
 
 // `projen test` runs on sources; the construct tests synthesize the real asset, so bundle first.
+// The integ test's committed snapshot is checked offline (no AWS account needed); with an account,
+// `npx integ-runner --language typescript --update-on-failed` deploys it for real.
+project.testTask.exec('integ-runner --language typescript');
+
 // ts-jest only transpiles (isolatedModules), so type errors in tests and handler are caught here.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.prependSpawn(bundle.bundleTask);
