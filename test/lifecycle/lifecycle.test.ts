@@ -101,10 +101,11 @@ test('create, status change, reset, replacement and delete, each with its API ca
 
 test('a failed CREATE is followed by a rollback DELETE that touches nothing', async () => {
   localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', error: { code: 'InvalidRequestException', status: 400, message: 'You can\'t perform this operation on the secret because it was marked for deletion.' } });
+  const synth = example();
 
-  const deployment = await cfn.deploy(example());
+  const deployment = await cfn.deploy(synth);
 
-  expectWellBehaved(deployment);
+  expectWellBehaved(deployment, synth);
   expect(deployment.status).toBe('ROLLBACK_COMPLETE');
   const [create, rollback] = deployment.invocations;
   expect(create.response).toMatchObject({ Status: 'FAILED' });
@@ -122,9 +123,10 @@ test('a failed reset deletes the credential nobody holds a password for; the rol
   const before = cfn.resourceOfType(CR)!.physicalId;
   localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', error: { code: 'InvalidRequestException', status: 400, message: 'secret is being rotated' } });
 
-  const deployment = await cfn.deploy(example({ resetSerial: 1 }));
+  const synth = example({ resetSerial: 1 });
+  const deployment = await cfn.deploy(synth);
 
-  expectWellBehaved(deployment);
+  expectWellBehaved(deployment, synth);
   expect(deployment.status).toBe('ROLLBACK_COMPLETE');
   const [update, rollback] = deployment.invocations;
   expect(update.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: before });
@@ -158,14 +160,15 @@ test('the 2-credential limit fails fast with the existing ids, and the rollback 
   }
   iamClient.destroy();
 
-  const deployment = await cfn.deploy(synthesize((app) => {
+  const synth = synthesize((app) => {
     const stack = new Stack(app, 'Limit');
     const user = iam.User.fromUserName(stack, 'Existing', 'ci-bot');
     new ServiceSpecificCredential(stack, 'Third', { user, service: CredentialService.CODECOMMIT });
     return stack;
-  }));
+  });
+  const deployment = await cfn.deploy(synth);
 
-  expectWellBehaved(deployment);
+  expectWellBehaved(deployment, synth);
   const [create, rollback] = deployment.invocations;
   expect(create.response!.Status).toBe('FAILED');
   expect(create.response!.Reason).toContain("'ci-bot'");
@@ -194,8 +197,10 @@ test('an IAM slower than the Lambda timeout still gets a FAILED answer before th
   try {
     localAws.inject({ service: 'iam', operation: 'CreateServiceSpecificCredential', delayMs: 20_000, error: { code: 'ServiceUnavailable', status: 503 } });
 
-    const deployment = await slow.deploy(example());
+    const synth = example();
+    const deployment = await slow.deploy(synth);
 
+    expect(leaks(localAws, issued, deployment, synth)).toEqual([]);
     const [create] = deployment.invocations;
     expect(create.timedOut).toBe(false);
     expect(create.durationMs).toBeLessThan(6_000);
