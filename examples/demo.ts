@@ -27,6 +27,8 @@ async function main(): Promise<number> {
       ['3. status ACTIVE -> INACTIVE: deactivate it in place', { resetSerial: 1, status: CredentialStatus.INACTIVE }],
     ];
     let previousId: string | undefined;
+    let previousPassword: string | undefined;
+    let previousSerial = 0;
     let last;
     for (const [title, settings] of steps) {
       console.log(`\n${title}`);
@@ -43,6 +45,12 @@ async function main(): Promise<number> {
       const secret = currentDocument(localAws, credential.attributes.SecretArn);
       console.log(`    the secret holds: ${JSON.stringify(masked(secret))}`);
       check(secret.password === stored?.ServicePassword, "the secret's password is the one IAM issued last");
+      if (previousPassword) {
+        const reset = (settings.resetSerial ?? 0) !== previousSerial;
+        check(reset === (secret.password !== previousPassword), reset ? 'the password changed' : 'the password did not change');
+      }
+      previousPassword = secret.password;
+      previousSerial = settings.resetSerial ?? 0;
       check(leaks(localAws, issued, deployment, last).length === 0, 'no secret value in the template, a log line or an answer to CloudFormation');
       previousId = credential.physicalId;
     }
