@@ -39,11 +39,12 @@ export async function onCreate(ctx: Context, props: Props, requestId: string): P
   ctx.remember(secretOf(credential));
   const id = credential.ServiceSpecificCredentialId!;
   try {
-    // The request id as version token: a second delivery of this event cannot write a second credential unnoticed.
-    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential), requestId);
     if (props.Status === 'Inactive') {
       await ctx.iam.setStatus(ctx.budget, props.UserName, id, 'Inactive', true);
     }
+    // The secret is written last: on a replacement it still holds the old credential's value until nothing can fail.
+    // The request id as version token: a second delivery of this event cannot write a second credential unnoticed.
+    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential), requestId);
   } catch (err) {
     await discard(ctx, props.UserName, id, err);
     const earlier = err instanceof AlreadyWritten ? await earlierDelivery(ctx, props, requestId) : undefined;

@@ -120,7 +120,7 @@ describe('CREATE', () => {
     expect(sm.calls()).toHaveLength(1);
   });
 
-  test('an INACTIVE credential is created, stored, then deactivated with its UserName', async () => {
+  test('an INACTIVE credential is created, deactivated with its UserName, then stored', async () => {
     const credential = passwordCredential();
     iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
 
@@ -302,6 +302,18 @@ describe('invariant 1: either the credential does not exist or the secret holds 
     expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
     expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
     expect(response.Reason).toContain('marked for deletion');
+  });
+
+  test('a replacement whose deactivation fails leaves the secret with the old credential\'s value', async () => {
+    const replacement = passwordCredential('bob');
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: replacement });
+    iam.on(UpdateServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400));
+
+    const response = await run(updateEvent('ACCAOLDCREDENTIAL1234', props({ Status: 'Inactive' }), props({ UserName: 'bob', Status: 'Inactive' }), base()));
+
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'bob', ServiceSpecificCredentialId: replacement.ServiceSpecificCredentialId });
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ACCAOLDCREDENTIAL1234' });
   });
 
   test('when even the cleanup fails, the answer names the credential to delete by hand', async () => {
