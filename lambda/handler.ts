@@ -45,6 +45,7 @@ export function makeHandler(options: HandlerOptions = {}) {
       budget: { signal: abort.signal, sleep },
       cleanupBudget: () => ({ signal: AbortSignal.timeout(reserve / 3), sleep }),
       remember: (secret) => secret && secrets.add(secret),
+      log: (line) => log(redact(line)),
     };
 
     log(JSON.stringify(describeEvent(event)));

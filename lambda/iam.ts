@@ -88,17 +88,31 @@ export class Iam {
     }
   }
 
-  /** The user's credentials for a service, metadata only (List never returns secrets). No SDK paginator exists. */
-  public async list(budget: Budget, userName: string, serviceName: string): Promise<ServiceSpecificCredentialMetadata[]> {
+  /**
+   * The user's credentials for a service, metadata only (List never returns secrets). No SDK paginator exists.
+   * @param waitForUser whether an unknown user may be one IAM does not show yet; if not, it has no credentials
+   */
+  public async list(budget: Budget, userName: string, serviceName: string, waitForUser = true): Promise<ServiceSpecificCredentialMetadata[]> {
     const all: ServiceSpecificCredentialMetadata[] = [];
     let marker: string | undefined;
     do {
-      const page = await withRetry(budget, settling, (abortSignal) => this.client.send(new ListServiceSpecificCredentialsCommand({
+      const retryable = waitForUser ? settling : (e: unknown) => isTransient(e) || isAccessDenied(e);
+      const page = await withRetry(budget, retryable, (abortSignal) => this.client.send(new ListServiceSpecificCredentialsCommand({
         UserName: userName, ServiceName: serviceName, Marker: marker,
       }), { abortSignal }));
       all.push(...page.ServiceSpecificCredentials ?? []);
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
     return all;
+  }
+
+  /** Whether the credential still exists; one whose user is gone does not. */
+  public async exists(budget: Budget, userName: string, serviceName: string, id: string): Promise<boolean> {
+    try {
+      return (await this.list(budget, userName, serviceName, false)).some((c) => c.ServiceSpecificCredentialId === id);
+    } catch (err) {
+      if (isUserNotFound(err)) return false;
+      throw err;
+    }
   }
 }

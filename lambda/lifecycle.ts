@@ -21,6 +21,7 @@ export interface Context {
   readonly cleanupBudget: () => Budget;
   /** Registers a secret value so that no message can carry it. */
   readonly remember: (secret: string | undefined) => void;
+  readonly log: (line: string) => void;
 }
 
 // Invariant for every path: when the handler answers, either the credential does not exist or the secret holds
@@ -56,10 +57,15 @@ export async function onCreate(ctx: Context, props: Props, requestId: string): P
 
 export async function onUpdate(ctx: Context, id: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
   const plan = planUpdate(oldProps, props);
-  // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds.
-  if (plan.replace || !isCredentialId(id)) return onCreate(ctx, props, requestId);
+  if (!isCredentialId(id)) return onCreate(ctx, props, requestId);
+  let credential: ServiceSpecificCredential | undefined;
+  if (plan.replace) {
+    // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
+    credential = await fitting(ctx, props, id);
+    // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds.
+    if (!credential) return onCreate(ctx, props, requestId);
+  }
   try {
-    let credential: ServiceSpecificCredential | undefined;
     if (plan.reset) {
       credential = await ctx.iam.reset(ctx.budget, props.UserName, id);
       ctx.remember(secretOf(credential));
@@ -87,12 +93,54 @@ export async function onDelete(ctx: Context, id: string, props: Props): Promise<
   // A failed CREATE answered with an id that names no credential: there is nothing of ours to delete.
   if (isCredentialId(id)) {
     await ctx.iam.delete(ctx.budget, props.UserName, id);
+    try {
+      await reinstate(ctx, props.SecretArn, id);
+    } catch (err) {
+      // The credential is gone, which is what was asked; a DELETE that failed now would only strand the stack.
+      ctx.log(`credential ${id} deleted; could not check secret ${props.SecretArn}: ${errorCode(err)}`);
+    }
   }
   return { physicalId: id };
 }
 
+/**
+ * When a stack update that replaced a credential rolls back, CloudFormation keeps the old credential and deletes
+ * the new one, whose value the secret holds by then. The version before it is the old credential's: if that one
+ * still exists, its value becomes current again.
+ */
+async function reinstate(ctx: Context, secretArn: string, deletedId: string): Promise<void> {
+  const current = readDocument(await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSCURRENT' }));
+  if (current?.ServiceSpecificCredentialId !== deletedId) return;
+  const previousDocument = await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSPREVIOUS' });
+  const previous = readDocument(previousDocument);
+  if (!previous || previous.ServiceSpecificCredentialId === deletedId) return;
+  if (await ctx.iam.exists(ctx.budget, previous.UserName!, previous.ServiceName!, previous.ServiceSpecificCredentialId!)) {
+    await ctx.secrets.put(ctx.budget, secretArn, previousDocument!);
+  }
+}
+
+/** The credential a secret version describes; undefined for anything else, e.g. the secret's generated first value. */
+function readDocument(document: string | undefined): ServiceSpecificCredential | undefined {
+  try {
+    const credential = document ? credentialFromDocument(document) : undefined;
+    return credential?.ServiceSpecificCredentialId ? credential : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function ageDays(props: Props): number | undefined {
   return props.CredentialAgeDays ? Number(props.CredentialAgeDays) : undefined;
+}
+
+/** The credential `id`, if it already is what the properties ask for: their user, service and age. */
+async function fitting(ctx: Context, props: Props, id: string): Promise<ServiceSpecificCredential | undefined> {
+  const found = (await ctx.iam.list(ctx.budget, props.UserName, props.ServiceName)).find((c) => c.ServiceSpecificCredentialId === id);
+  if (!found) return undefined;
+  const days = found.ExpirationDate && found.CreateDate
+    ? Math.round((found.ExpirationDate.getTime() - found.CreateDate.getTime()) / 86_400_000)
+    : undefined;
+  return days === ageDays(props) ? found as ServiceSpecificCredential : undefined;
 }
 
 /** The attributes of an existing credential, for updates that did not reset it. */
@@ -107,7 +155,7 @@ async function describe(ctx: Context, props: Props, id: string): Promise<Service
 
 /** The outcome an earlier delivery of the same CREATE stored in the secret, if there was one. */
 async function earlierDelivery(ctx: Context, props: Props, requestId: string): Promise<Outcome | undefined> {
-  const document = await ctx.secrets.read(ctx.cleanupBudget(), props.SecretArn, requestId);
+  const document = await ctx.secrets.read(ctx.cleanupBudget(), props.SecretArn, { VersionId: requestId });
   if (!document) return undefined;
   const credential = credentialFromDocument(document);
   return { physicalId: credential.ServiceSpecificCredentialId!, data: attributesOf(credential, props.SecretArn) };

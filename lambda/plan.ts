@@ -4,18 +4,18 @@ import type { CredentialResourceProperties as Props } from '../src/handler-contr
 export interface UpdatePlan {
   /** IAM cannot change a credential's user, service or age: a new credential replaces the old one. */
   readonly replace: boolean;
-  /** A new secret value, written into the (possibly new) secret. */
+  /** Without a replacement: a new secret value, written into the (possibly new) secret. */
   readonly reset: boolean;
+  /** Without a replacement: activate or deactivate in place. */
   readonly statusChange: boolean;
 }
 
 export function planUpdate(oldProps: Props, newProps: Props): UpdatePlan {
   const changed = (key: keyof Props) => (oldProps[key] ?? '') !== (newProps[key] ?? '');
-  const replace = changed('UserName') || changed('ServiceName') || changed('CredentialAgeDays');
   return {
-    replace,
-    reset: !replace && (changed('ResetSerial') || changed('SecretArn')),
-    statusChange: !replace && changed('Status'),
+    replace: changed('UserName') || changed('ServiceName') || changed('CredentialAgeDays'),
+    reset: changed('ResetSerial') || changed('SecretArn'),
+    statusChange: changed('Status'),
   };
 }
 

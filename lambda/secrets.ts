@@ -21,11 +21,11 @@ export class Secrets {
     }
   }
 
-  /** The document stored under a version id, or undefined when there is no such version. */
-  public async read(budget: Budget, secretArn: string, versionId: string): Promise<string | undefined> {
+  /** The document stored under a version id or stage, or undefined when there is no such version. */
+  public async read(budget: Budget, secretArn: string, version: { VersionId: string } | { VersionStage: string }): Promise<string | undefined> {
     try {
       const out = await withRetry(budget, (e) => isTransient(e) || isAccessDenied(e), (abortSignal) =>
-        this.client.send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId }), { abortSignal }));
+        this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...version }), { abortSignal }));
       return out.SecretString;
     } catch (err) {
       if (errorCode(err) === 'ResourceNotFound') return undefined;

@@ -56,12 +56,26 @@ export class CredentialProvider extends Construct {
       conditions: { StringEquals: { [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue } },
     }));
 
+    // Delete and List reveal no secret, and must work for users no longer in the template: CloudFormation updates
+    // the policies above before it deletes a replaced or removed credential, and a rollback runs the other way.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['iam:DeleteServiceSpecificCredential', 'iam:ListServiceSpecificCredentials'],
+      resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
+    }));
+
     // cdk-nag reads these from the template, so users of cdk-nag see no findings for what is deliberate here.
     suppress(this.role.node.findChild('DefaultPolicy'), {
       id: 'AwsSolutions-IAM5',
       reason: 'Any secret, but only under the condition that it carries the tag with this stack\'s id, which only the '
         + 'credential secrets of this stack carry: one statement for any number of credentials.',
       applies_to: ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'],
+    });
+    suppress(this.role.node.findChild('DefaultPolicy'), {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Only DeleteServiceSpecificCredential and ListServiceSpecificCredentials, which reveal no secret, on any '
+        + 'user: the credential of a user that a stack update removed or replaced is deleted after the update has '
+        + 'already taken that user out of the policies that scope Create, Reset and Update.',
+      applies_to: ['Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*'],
     });
     suppress(this.function, {
       id: 'AwsSolutions-L1',
@@ -126,12 +140,11 @@ export function suppress(construct: IConstruct, rule: { id: string; reason: stri
 /** The tag that marks the secrets this stack's handler may write. */
 const SECRET_TAG = 'cdk-service-specific-credential';
 
+/** The actions that issue or change a secret or a status: only on the users of this stack's credentials. */
 const CREDENTIAL_ACTIONS = [
   'iam:CreateServiceSpecificCredential',
   'iam:ResetServiceSpecificCredential',
   'iam:UpdateServiceSpecificCredential',
-  'iam:DeleteServiceSpecificCredential',
-  'iam:ListServiceSpecificCredentials',
 ];
 
 /** A managed policy holds 6,144 characters; the statement around the ARNs takes under 300. */

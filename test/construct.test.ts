@@ -125,13 +125,24 @@ describe('the handler', () => {
     template().hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: [{
-          Action: [
-            'iam:CreateServiceSpecificCredential', 'iam:ResetServiceSpecificCredential', 'iam:UpdateServiceSpecificCredential',
-            'iam:DeleteServiceSpecificCredential', 'iam:ListServiceSpecificCredentials',
-          ],
+          Action: ['iam:CreateServiceSpecificCredential', 'iam:ResetServiceSpecificCredential', 'iam:UpdateServiceSpecificCredential'],
           Effect: 'Allow',
           Resource: { 'Fn::GetAtt': [userRef(stack, user).Ref, 'Arn'] },
         }],
+      },
+    });
+  });
+
+  test('may delete and list, which reveal no secret, on any user: the cleanup of a replaced user runs after the policy update', () => {
+    const { template } = setup();
+
+    template().hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: ['iam:DeleteServiceSpecificCredential', 'iam:ListServiceSpecificCredentials'],
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:user/*']] },
+        }]),
       },
     });
   });

@@ -175,6 +175,29 @@ describe('UPDATE', () => {
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replacement.ServiceSpecificCredentialId });
   });
 
+  test('the rollback UPDATE after a failed replacement keeps the credential that never went away', async () => {
+    const metadata = { ...passwordCredential('alice', id), ServicePassword: undefined };
+    iam.on(ListServiceSpecificCredentialsCommand, { UserName: 'alice' }).resolves({ ServiceSpecificCredentials: [metadata as any] });
+
+    const response = await run(updateEvent(id, props({ UserName: 'bob' }), props(), base()));
+
+    expect(iam).not.toHaveReceivedCommand(CreateServiceSpecificCredentialCommand);
+    expect(sm.calls()).toHaveLength(0);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
+  });
+
+  test('a credential of the right user and service but another age is still replaced', async () => {
+    const metadata = { ...apiKeyCredential('alice', id), ServiceCredentialSecret: undefined };
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [metadata as any] });
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: apiKeyCredential() });
+    const bedrock = (age: string) => props({ ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: age });
+
+    const response = await run(updateEvent(id, bedrock('30'), bedrock('90'), base()));
+
+    expect(iam).toHaveReceivedCommandWith(CreateServiceSpecificCredentialCommand, { CredentialAgeDays: 90 });
+    expect(response.PhysicalResourceId).not.toBe(id);
+  });
+
   test('a new resetSerial resets in place: same id, new secret version, UserName passed', async () => {
     const reset = passwordCredential('alice', id);
     iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: reset });
@@ -240,8 +263,52 @@ describe('DELETE', () => {
 
     expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
     expect(iam.calls()).toHaveLength(1);
-    expect(sm.calls()).toHaveLength(0);
+    // The secret names another credential (it was replaced): nothing to reinstate.
+    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN, VersionStage: 'AWSCURRENT' });
+    expect(sm.calls()).toHaveLength(1);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
+  describe('of a credential whose value the secret holds', () => {
+    const document = (c: ReturnType<typeof passwordCredential>) => JSON.stringify({
+      username: c.ServiceUserName,
+      password: c.ServicePassword,
+      serviceSpecificCredentialId: c.ServiceSpecificCredentialId,
+      serviceName: c.ServiceName,
+      iamUserName: c.UserName,
+    });
+    const deleted = passwordCredential('bob');
+    const old = passwordCredential('alice');
+    beforeEach(() => {
+      sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: document(deleted) });
+      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: document(old) });
+    });
+
+    test('a rolled-back replacement makes the previous, still existing credential\'s version current again', async () => {
+      iam.on(ListServiceSpecificCredentialsCommand, { UserName: 'alice' }).resolves({ ServiceSpecificCredentials: [{ ...old, ServicePassword: undefined } as any] });
+
+      const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
+
+      expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN, SecretString: document(old) });
+      expect(response.Status).toBe('SUCCESS');
+    });
+
+    test('a stack deletion, whose previous version names no living credential, writes nothing', async () => {
+      iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [] });
+
+      await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
+
+      expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    });
+
+    test('a secret that cannot be read does not fail the deletion', async () => {
+      sm.on(GetSecretValueCommand).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
+
+      const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
+
+      expect(response.Status).toBe('SUCCESS');
+      expect(logs.join('\n')).toContain('DecryptionFailure');
+    });
   });
 
   test('a credential that is already gone counts as deleted', async () => {

@@ -105,11 +105,15 @@ export class CloudFormation {
     return [...this.deployed.values()].find((r) => r.type === type);
   }
 
-  /** Creates or updates the stack to this template; on a failed custom resource, rolls back like CloudFormation. */
-  public async deploy(synth: Synthesized): Promise<Deployment> {
+  /**
+   * Creates or updates the stack to this template; on a failed custom resource, rolls back like CloudFormation.
+   * `failAfterResources` makes another resource of the stack fail once the custom resources have succeeded.
+   */
+  public async deploy(synth: Synthesized, options: { failAfterResources?: boolean } = {}): Promise<Deployment> {
     const invocations: Invocation[] = [];
     const before = new Map([...this.deployed].map(([id, r]) => [id, { ...r }]));
     const replaced: Array<[string, Deployed]> = [];
+    const changed: string[] = [];
     const resources = Object.entries(synth.template.Resources);
     // Users and secrets first: the custom resource references both (the template's DependsOn order, simplified).
     const order = (type: string) => (type === 'AWS::IAM::User' ? 0 : type === 'AWS::SecretsManager::Secret' ? 1 : type === RESOURCE_TYPE ? 3 : 2);
@@ -131,6 +135,7 @@ export class CloudFormation {
           return { status: 'ROLLBACK_COMPLETE', invocations };
         }
         const answer = invocation.response;
+        changed.push(logicalId);
         if (current && answer.PhysicalResourceId !== current.physicalId) replaced.push([logicalId, { ...current }]);
         this.deployed.set(logicalId, {
           type: RESOURCE_TYPE, physicalId: answer.PhysicalResourceId, attributes: (answer.Data ?? {}) as Record<string, string>, properties: props,
@@ -139,6 +144,11 @@ export class CloudFormation {
         if (current) replaced.push([logicalId, { ...current }]);
         this.deployed.set(logicalId, await this.createPlain(logicalId, resource.Type, properties));
       }
+    }
+
+    if (options.failAfterResources) {
+      await this.rollbackSucceeded(synth, before, changed, invocations);
+      return { status: 'ROLLBACK_COMPLETE', invocations };
     }
 
     // Cleanup phase: replaced custom resources get a DELETE for their old physical id, then removed resources go.
@@ -188,12 +198,40 @@ export class CloudFormation {
         this.deployed.set(logicalId, { ...previous, physicalId: answer.PhysicalResourceId, attributes });
       }
     }
-    // Resources created by this deployment go away again; the ones that existed stay as they were.
-    for (const [id, r] of [...this.deployed]) {
-      if (!before.has(id)) {
-        if (r.type !== RESOURCE_TYPE) await this.deletePlain(r);
-        this.deployed.delete(id);
+    await this.restorePlain(before);
+  }
+
+  /**
+   * A later resource failed after these custom resources succeeded. A replaced one is not called back: the old
+   * credential is current again and the new one is deleted in the cleanup. One updated in place gets an UPDATE
+   * back to its old properties; one created gets a DELETE.
+   */
+  private async rollbackSucceeded(synth: Synthesized, before: Map<string, Deployed>, changed: string[], invocations: Invocation[]) {
+    for (const logicalId of [...changed].reverse()) {
+      const now = this.deployed.get(logicalId)!;
+      const previous = before.get(logicalId);
+      if (previous && previous.physicalId === now.physicalId) {
+        invocations.push(await this.invoke(synth, this.event('Update', logicalId, previous.properties, now)));
+        this.deployed.set(logicalId, { ...previous, attributes: (this.lastInvocation?.response?.Data ?? {}) as Record<string, string> });
+      } else {
+        invocations.push(await this.invoke(synth, this.event('Delete', logicalId, now.properties, now)));
+        if (previous) this.deployed.set(logicalId, previous);
       }
+    }
+    await this.restorePlain(before);
+  }
+
+  /** Users and secrets this deployment created or replaced go away; the ones from before are current again. */
+  private async restorePlain(before: Map<string, Deployed>) {
+    for (const [id, r] of [...this.deployed]) {
+      const old = before.get(id);
+      if (r.type === RESOURCE_TYPE) {
+        if (!old) this.deployed.delete(id);
+        continue;
+      }
+      if (old?.physicalId !== r.physicalId) await this.deletePlain(r);
+      if (old) this.deployed.set(id, old);
+      else this.deployed.delete(id);
     }
   }
 

@@ -95,7 +95,12 @@ test('create, status change, reset, replacement and delete, each with its API ca
 
   const deleted = await cfn.destroy(example({ userName: 'ci-bot-2' }));
   expectWellBehaved(deleted);
-  expect(deleted.invocations.map(callsOf)).toEqual([['iam:DeleteServiceSpecificCredential']]);
+  // The secret held this credential, so its previous version is checked for a credential to reinstate (as after a
+  // rolled-back replacement): here it names the one replaced earlier, whose user is gone.
+  expect(deleted.invocations.map(callsOf)).toEqual([[
+    'iam:DeleteServiceSpecificCredential', 'secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue',
+    'iam:ListServiceSpecificCredentials -> NoSuchEntity',
+  ]]);
   expect(localAws.credentials()).toHaveLength(0);
 });
 
@@ -134,6 +139,39 @@ test('a failed reset deletes the credential nobody holds a password for; the rol
   expect(rollback.response).toMatchObject({ Status: 'SUCCESS' });
   expect(localAws.credentials()).toHaveLength(1);
   expectSecretMatchesIam('ci-bot');
+});
+
+test('a failed replacement is rolled back to the credential that never went away', async () => {
+  await deploy(example());
+  const before = expectSecretMatchesIam('ci-bot');
+  localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', error: { code: 'InvalidRequestException', status: 400, message: 'secret is being rotated' } });
+
+  const synth = example({ userName: 'ci-bot-2' });
+  const deployment = await cfn.deploy(synth);
+
+  expectWellBehaved(deployment, synth);
+  const [update, rollback] = deployment.invocations;
+  expect(update.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: before.credential.physicalId });
+  expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.credential.physicalId });
+  expect(callsOf(rollback)).toEqual(['iam:ListServiceSpecificCredentials']);
+  expect(localAws.credentials().map((c) => c.ServiceSpecificCredentialId)).toEqual([before.credential.physicalId]);
+  expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(before.doc.password);
+});
+
+test('a replacement rolled back because another resource failed leaves the old credential and its secret', async () => {
+  await deploy(example());
+  const before = expectSecretMatchesIam('ci-bot');
+
+  const synth = example({ userName: 'ci-bot-2' });
+  const deployment = await cfn.deploy(synth, { failAfterResources: true });
+
+  expectWellBehaved(deployment, synth);
+  const [update, cleanup] = deployment.invocations;
+  expect(update.response).toMatchObject({ Status: 'SUCCESS' });
+  expect(cleanup.event).toMatchObject({ RequestType: 'Delete', PhysicalResourceId: update.response!.PhysicalResourceId });
+  expect(localAws.credentials().map((c) => c.ServiceSpecificCredentialId)).toEqual([before.credential.physicalId]);
+  // The secret was written for the new credential; the cleanup makes the old credential's version current again.
+  expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(before.doc.password);
 });
 
 test('the same CREATE delivered twice leaves exactly one credential', async () => {
