@@ -31,8 +31,8 @@ export class CredentialService {
    * A name that matches one of the constants returns that constant.
    *
    * @param serviceName the IAM service name, e.g. `bedrock.amazonaws.com`
-   * @param kind what the credential is made of; it decides whether `expiresAfter` is accepted
-   * @default kind CredentialKind.API_KEY (every service IAM has added since CodeCommit and Keyspaces issues API keys)
+   * @param kind what the credential is made of, which decides whether `expiresAfter` is accepted; when omitted,
+   * `CredentialKind.API_KEY`, since every service IAM has added after CodeCommit and Keyspaces issues API keys
    */
   public static of(serviceName: string, kind?: CredentialKind): CredentialService {
     const known = [
