@@ -1,5 +1,8 @@
 import { JsonFile, awscdk, javascript } from 'projen';
 
+/** LocalStack and the versions of its dependencies that work with it here. */
+const LOCALSTACK_PACKAGES = ["'localstack-core[runtime]==2026.3.0'", "'cbor2<6'", "'pyopenssl<25'", "'cryptography<45'", 'service_identity'];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-service-specific-credential',
   description:
@@ -50,7 +53,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // The handler's SDK clients are bundled into the asset, so for lint they are build-time dependencies.
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'lambda', 'examples'] },
-  gitignore: ['/assets/', 'cdk.out', 'cdk.out.lint', '.jsii.tabl.json', '/test-reports/', '__pycache__', '.pytest_cache', '/.venv/'],
+  gitignore: ['/assets/', 'cdk.out', 'cdk.out.lint', '.jsii.tabl.json', '/test-reports/', '__pycache__', '.pytest_cache', '/.venv/', '/.localstack'],
 });
 
 // The handler is bundled with esbuild into assets/lambda/handler/index.js; the construct points its Lambda at that folder.
@@ -95,6 +98,17 @@ const bench = project.addTask('bench', {
 bench.spawn(bundle.bundleTask);
 bench.exec('ts-node --transpile-only --project test/tsconfig.json test/bench/bench.ts', { env: { NODE_NO_WARNINGS: '1' }, receiveArgs: true });
 
+// LocalStack, an emulator written by others, checks the local AWS's answers (test/local-aws/localstack.test.ts). It
+// needs Python 3.13; the test runs wherever this virtualenv exists (CI makes it) and is skipped elsewhere.
+project.addTask('localstack:install', {
+  description: 'Install LocalStack (IAM + Secrets Manager emulator) into .localstack, for the comparison test',
+  steps: [
+    // pyenv keeps 3.13 out of the global shims on these machines; without pyenv, python3.13 must be on the PATH.
+    { exec: 'PYENV_VERSION="$(pyenv versions --bare 2>/dev/null | grep -m1 \'^3\\.13\')" python3.13 -m venv .localstack' },
+    { exec: `.localstack/bin/pip install -q --disable-pip-version-check ${LOCALSTACK_PACKAGES.join(' ')}` },
+  ],
+});
+
 // jsii never removes what it compiled before, so a renamed source would ship its stale output.
 project.preCompileTask.prependExec('rm -rf lib');
 
@@ -125,7 +139,7 @@ packageAll.exec('jsii-pacmak --code-only --target go --target dotnet --outdir di
 
 // The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its
 // platform packages, so pin the last release that has them.
-for (const pattern of ['/lambda/', '/examples/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/']) {
+for (const pattern of ['/lambda/', '/examples/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/', '/.localstack']) {
   project.addPackageIgnore(pattern);
 }
 

@@ -4,9 +4,10 @@ import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceRes
 import { Iam, UserError } from './iam';
 import { Context, Outcome, onCreate, onDelete, onUpdate } from './lifecycle';
 import { respond } from './respond';
-import { abortableSleep, errorCode } from './retry';
+import { OutOfTime, abortableSleep, errorCode } from './retry';
 import { Secrets } from './secrets';
-import type { CredentialResourceProperties as Props } from '../src/handler-contract';
+import { checkEventStack } from './stack-binding';
+import { STACK_ID_VARIABLE, type CredentialResourceProperties as Props } from '../src/handler-contract';
 
 /** Time kept back from the Lambda timeout to undo half-done work and answer CloudFormation. */
 const RESERVE_MS = 15_000;
@@ -16,7 +17,12 @@ export interface HandlerOptions {
   readonly secretsManager?: SecretsManagerClient;
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly log?: (line: string) => void;
+  /** The handler's own stack. @default - the STACK_ID environment variable the construct sets */
+  readonly stackId?: string;
 }
+
+/** CloudFormation rejects a response body over 4,096 bytes; the reason is cut to fit. */
+const MAX_RESPONSE_BYTES = 4_096;
 
 /**
  * The custom resource handler. It answers CloudFormation itself, on every path: a handler that throws or times out
@@ -25,6 +31,7 @@ export interface HandlerOptions {
 export function makeHandler(options: HandlerOptions = {}) {
   const sleep = options.sleep ?? abortableSleep;
   const log = options.log ?? ((line: string) => console.log(line));
+  const stackId = options.stackId ?? process.env[STACK_ID_VARIABLE];
   // Default client config, so that AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_SECRETS_MANAGER can redirect them.
   let clients: { iam: Iam; secrets: Secrets } | undefined;
 
@@ -43,14 +50,18 @@ export function makeHandler(options: HandlerOptions = {}) {
     const ctx: Context = {
       ...clients,
       budget: { signal: abort.signal, sleep },
-      cleanupBudget: () => ({ signal: AbortSignal.timeout(reserve / 3), sleep }),
+      // AbortSignal.timeout takes whole milliseconds only.
+      cleanupBudget: () => ({ signal: AbortSignal.timeout(Math.max(1, Math.floor(reserve / 3))), sleep }),
       remember: (secret) => secret && secrets.add(secret),
       log: (line) => log(redact(line)),
+      stackId: stackId!,
+      ownedSecrets: new Set(),
     };
 
     log(JSON.stringify(describeEvent(event)));
     let response: CloudFormationCustomResourceResponse;
     try {
+      checkEventStack(event.StackId, stackId);
       const outcome = await route(ctx, event);
       response = answer(event, 'SUCCESS', outcome.physicalId, { Data: outcome.data });
       log(`${event.RequestType} succeeded: physical id ${outcome.physicalId} (${Date.now() - started} ms)`);
@@ -62,7 +73,7 @@ export function makeHandler(options: HandlerOptions = {}) {
       clearTimeout(timer);
     }
     try {
-      await respond(event, response, Math.max(1000, context.getRemainingTimeInMillis() - 1000));
+      await respond(event, fit(response), Math.max(1000, context.getRemainingTimeInMillis() - 1000));
     } catch (err) {
       log(`could not answer CloudFormation: ${errorCode(err)}`);
     }
@@ -105,14 +116,37 @@ function failedPhysicalId(event: CloudFormationCustomResourceEvent): string {
 }
 
 function reasonOf(err: unknown, signal: AbortSignal, props: Props): string {
-  if (signal.aborted) {
+  if (err instanceof OutOfTime || signal.aborted) {
     // An aborted Create may still have made a credential; only its id is unknown, so name where to look.
-    return `Timed out waiting for IAM or Secrets Manager (${errorCode(err)}) for IAM user '${props.UserName}' and `
-      + `${props.ServiceName}: retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
+    const last = err instanceof OutOfTime ? err.lastError : undefined;
+    return `Timed out waiting for IAM or Secrets Manager for IAM user '${props.UserName}' and ${props.ServiceName}: `
+      + `${(err as Error).message}. ${hint(last)}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
   }
   if (err instanceof UserError) return err.message;
   const message = (err as Error).message ?? '';
   return `${errorCode(err)}: ${message}`;
+}
+
+/** What an error that lasted until the deadline most likely means. */
+function hint(err: unknown): string {
+  if (errorCode(err) !== 'AccessDenied') return '';
+  return 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies. '
+    + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
+    + 'so the handler\'s policy names the wrong ARN. ';
+}
+
+/** The response, its reason cut (after redaction, so never into a secret) until the body fits CloudFormation's limit. */
+function fit(response: CloudFormationCustomResourceResponse): CloudFormationCustomResourceResponse {
+  const suffix = ' (truncated)';
+  let fitted = response;
+  while (Buffer.byteLength(JSON.stringify(fitted)) > MAX_RESPONSE_BYTES && fitted.Reason) {
+    const excess = Buffer.byteLength(JSON.stringify(fitted)) - MAX_RESPONSE_BYTES;
+    const reason = fitted.Reason.endsWith(suffix) ? fitted.Reason.slice(0, -suffix.length) : fitted.Reason;
+    if (!reason) break;
+    // Characters, not bytes, are cut: at least as many as the excess, so the loop ends in a few rounds.
+    fitted = { ...fitted, Reason: Array.from(reason).slice(0, -(excess + suffix.length)).join('') + suffix };
+  }
+  return fitted;
 }
 
 /** The event without the pre-signed ResponseURL, which would let anyone answer for this resource. */

@@ -18,38 +18,40 @@ export class UserError extends Error {}
 /** The user already has IAM's maximum of 2 credentials for the service. */
 export class LimitReached extends UserError {}
 
+/** Real IAM's wording for an unknown user (recorded against AWS). */
 const USER_NOT_FOUND = /user with name .* cannot be found/i;
-const CREDENTIAL_NOT_FOUND = /service specific credential .* cannot be found/i;
 
 /** IAM answers NoSuchEntity both for an unknown user and (on real AWS) for an unsupported service. */
 function isUserNotFound(err: unknown): boolean {
   return errorCode(err) === 'NoSuchEntity' && USER_NOT_FOUND.test((err as Error).message);
 }
 
-export function isCredentialNotFound(err: unknown): boolean {
-  return errorCode(err) === 'NoSuchEntity' && CREDENTIAL_NOT_FOUND.test((err as Error).message);
-}
+/**
+ * IAM answers NoSuchEntity for an unknown credential id, an unknown user, or a credential of another user, in
+ * wordings that are not documented. What it means is decided by a call (`find`), never by the wording.
+ */
+export const isNoSuchEntity = (err: unknown) => errorCode(err) === 'NoSuchEntity';
 
 /** IAM is eventually consistent: a user or policy made moments ago in the same stack may not be visible yet. */
 const settling = (err: unknown) => isTransient(err) || isAccessDenied(err) || isUserNotFound(err);
+const passing = (err: unknown) => isTransient(err) || isAccessDenied(err);
 
 export class Iam {
   constructor(private readonly client: IAMClient) {}
 
   public async create(budget: Budget, userName: string, serviceName: string, ageDays?: number): Promise<ServiceSpecificCredential> {
     try {
-      const out = await withRetry(budget, settling, (abortSignal) => this.client.send(new CreateServiceSpecificCredentialCommand({
-        UserName: userName,
-        ServiceName: serviceName,
-        CredentialAgeDays: ageDays,
-      }), { abortSignal }));
+      const out = await withRetry(budget, 'iam:CreateServiceSpecificCredential', settling, (abortSignal) => this.client.send(
+        new CreateServiceSpecificCredentialCommand({ UserName: userName, ServiceName: serviceName, CredentialAgeDays: ageDays }),
+        { abortSignal }));
       return out.ServiceSpecificCredential!;
     } catch (err) {
       const code = errorCode(err);
       if (code === 'LimitExceeded') {
         const ids = (await this.list(budget, userName, serviceName)).map((c) => c.ServiceSpecificCredentialId);
         throw new LimitReached(`IAM user '${userName}' already has the maximum of 2 credentials for ${serviceName} `
-          + `(${ids.join(', ')}): delete one of them, or remove a ServiceSpecificCredential for this user and service`);
+          + `(${ids.join(', ')}): delete one of them, or remove a ServiceSpecificCredential for this user and service. `
+          + 'A replacement (a new user, service or expiresAfter) needs a free slot: the new credential is created before the old one is deleted');
       }
       if (code === 'ServiceNotSupported' || code === 'NotSupportedService' || (code === 'NoSuchEntity' && !isUserNotFound(err))) {
         throw new UserError(`IAM does not support service-specific credentials for '${serviceName}' (user '${userName}'): ${(err as Error).message}`);
@@ -62,7 +64,7 @@ export class Iam {
   }
 
   public async reset(budget: Budget, userName: string, id: string): Promise<ServiceSpecificCredential> {
-    const out = await withRetry(budget, (e) => isTransient(e) || isAccessDenied(e), (abortSignal) =>
+    const out = await withRetry(budget, 'iam:ResetServiceSpecificCredential', passing, (abortSignal) =>
       this.client.send(new ResetServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }));
     return out.ServiceSpecificCredential!;
   }
@@ -71,8 +73,8 @@ export class Iam {
   public async setStatus(
     budget: Budget, userName: string, id: string, status: 'Active' | 'Inactive', justCreated = false,
   ): Promise<void> {
-    const retryable = (e: unknown) => isTransient(e) || isAccessDenied(e) || (justCreated && isCredentialNotFound(e));
-    await withRetry(budget, retryable, (abortSignal) =>
+    const retryable = (e: unknown) => passing(e) || (justCreated && isNoSuchEntity(e));
+    await withRetry(budget, 'iam:UpdateServiceSpecificCredential', retryable, (abortSignal) =>
       this.client.send(new UpdateServiceSpecificCredentialCommand({
         UserName: userName, ServiceSpecificCredentialId: id, Status: status,
       }), { abortSignal }));
@@ -81,10 +83,10 @@ export class Iam {
   /** Deletes the credential; one that is already gone (or whose user is) counts as deleted. */
   public async delete(budget: Budget, userName: string, id: string): Promise<void> {
     try {
-      await withRetry(budget, (e) => isTransient(e) || isAccessDenied(e), (abortSignal) =>
+      await withRetry(budget, 'iam:DeleteServiceSpecificCredential', passing, (abortSignal) =>
         this.client.send(new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }));
     } catch (err) {
-      if (errorCode(err) !== 'NoSuchEntity') throw err;
+      if (!isNoSuchEntity(err)) throw err;
     }
   }
 
@@ -92,26 +94,32 @@ export class Iam {
    * The user's credentials for a service, metadata only (List never returns secrets). No SDK paginator exists.
    * @param waitForUser whether an unknown user may be one IAM does not show yet; if not, it has no credentials
    */
-  public async list(budget: Budget, userName: string, serviceName: string, waitForUser = true): Promise<ServiceSpecificCredentialMetadata[]> {
+  public async list(
+    budget: Budget, userName: string, serviceName: string, waitForUser = true,
+  ): Promise<ServiceSpecificCredentialMetadata[]> {
     const all: ServiceSpecificCredentialMetadata[] = [];
     let marker: string | undefined;
     do {
-      const retryable = waitForUser ? settling : (e: unknown) => isTransient(e) || isAccessDenied(e);
-      const page = await withRetry(budget, retryable, (abortSignal) => this.client.send(new ListServiceSpecificCredentialsCommand({
-        UserName: userName, ServiceName: serviceName, Marker: marker,
-      }), { abortSignal }));
+      const input = { UserName: userName, ServiceName: serviceName, Marker: marker };
+      const page = await withRetry(budget, 'iam:ListServiceSpecificCredentials', waitForUser ? settling : passing, (abortSignal) =>
+        this.client.send(new ListServiceSpecificCredentialsCommand(input), { abortSignal }));
       all.push(...page.ServiceSpecificCredentials ?? []);
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
     return all;
   }
 
-  /** Whether the credential still exists; one whose user is gone does not. */
-  public async exists(budget: Budget, userName: string, serviceName: string, id: string): Promise<boolean> {
+  /**
+   * The credential, if it exists: the call that tells a credential deleted out of band from any other NoSuchEntity.
+   * @param waitForUser see `list`; without it, a user that is gone has no credential
+   */
+  public async find(
+    budget: Budget, userName: string, serviceName: string, id: string, waitForUser = true,
+  ): Promise<ServiceSpecificCredentialMetadata | undefined> {
     try {
-      return (await this.list(budget, userName, serviceName, false)).some((c) => c.ServiceSpecificCredentialId === id);
+      return (await this.list(budget, userName, serviceName, waitForUser)).find((c) => c.ServiceSpecificCredentialId === id);
     } catch (err) {
-      if (isUserNotFound(err)) return false;
+      if (!waitForUser && isUserNotFound(err)) return undefined;
       throw err;
     }
   }

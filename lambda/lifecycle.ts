@@ -1,9 +1,10 @@
-import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
-import { Iam, LimitReached, UserError, isCredentialNotFound } from './iam';
+import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
+import { Iam, LimitReached, UserError, isNoSuchEntity } from './iam';
 import { isCredentialId, planUpdate } from './plan';
 import { Budget, errorCode } from './retry';
-import { attributesOf, credentialFromDocument, secretDocument, secretOf } from './secret-value';
+import { StoredCredential, attributesOf, credentialFromDocument, secretDocument, secretOf } from './secret-value';
 import { AlreadyWritten, Secrets } from './secrets';
+import { SecretGone, checkSecretOwned } from './stack-binding';
 import type { CredentialAttributes, CredentialResourceProperties as Props } from '../src/handler-contract';
 
 /** What CloudFormation is told on success. */
@@ -22,12 +23,20 @@ export interface Context {
   /** Registers a secret value so that no message can carry it. */
   readonly remember: (secret: string | undefined) => void;
   readonly log: (line: string) => void;
+  /** The handler's own stack: only its secrets are written, only the credentials they record are deleted. */
+  readonly stackId: string;
+  /** The secrets found to be this stack's during this invocation. */
+  readonly ownedSecrets: Set<string>;
 }
 
 // Invariant for every path: when the handler answers, either the credential does not exist or the secret holds
 // its current secret value. IAM shows a secret only once, so a credential whose secret could not be stored is deleted.
+//
+// An UPDATE converges on what its properties ask for and changes only what differs: CloudFormation's rollback UPDATE
+// repeats whatever the failed update asked for, even what never happened, and a rollback that fails strands the stack.
 
 export async function onCreate(ctx: Context, props: Props, requestId: string): Promise<Outcome> {
+  await checkSecretOwned(ctx, props.SecretArn);
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props));
@@ -45,7 +54,7 @@ export async function onCreate(ctx: Context, props: Props, requestId: string): P
     }
     // The secret is written last: on a replacement it still holds the old credential's value until nothing can fail.
     // The request id as version token: a second delivery of this event cannot write a second credential unnoticed.
-    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential), requestId);
+    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential, props.ResetSerial), requestId);
   } catch (err) {
     await discard(ctx, props.UserName, id, err);
     const earlier = err instanceof AlreadyWritten ? await earlierDelivery(ctx, props, requestId) : undefined;
@@ -56,43 +65,44 @@ export async function onCreate(ctx: Context, props: Props, requestId: string): P
 }
 
 export async function onUpdate(ctx: Context, id: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
-  const plan = planUpdate(oldProps, props);
   if (!isCredentialId(id)) return onCreate(ctx, props, requestId);
-  let credential: ServiceSpecificCredential | undefined;
+  const plan = planUpdate(oldProps, props);
+  let listed: ServiceSpecificCredentialMetadata | undefined;
   if (plan.replace) {
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
-    credential = await fitting(ctx, props, id);
+    listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
     // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds.
-    if (!credential) return onCreate(ctx, props, requestId);
+    if (!listed || !hasAge(listed, props)) return onCreate(ctx, props, requestId);
   }
-  try {
-    if (plan.reset) {
-      credential = await ctx.iam.reset(ctx.budget, props.UserName, id);
-      ctx.remember(secretOf(credential));
-      try {
-        await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential));
-      } catch (err) {
-        // The reset already made the old secret invalid and the new one was never stored.
-        await discard(ctx, props.UserName, id, err);
-        throw err;
-      }
-    }
-    if (plan.statusChange) {
+  let credential: ServiceSpecificCredentialMetadata | undefined;
+  if (plan.reset && !(await holdsValue(ctx, props, id))) {
+    credential = await reset(ctx, props, id);
+  }
+  credential ??= listed ?? await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
+  // Deleted out of band (IAM's NoSuchEntity does not say what is missing; the List above did): a new one takes its place.
+  if (!credential) return onCreate(ctx, props, requestId);
+  if (credential.Status !== props.Status) {
+    try {
       await ctx.iam.setStatus(ctx.budget, props.UserName, id, props.Status);
+    } catch (err) {
+      if (await gone(ctx, props, id, err)) return onCreate(ctx, props, requestId);
+      throw err;
     }
-    credential ??= await describe(ctx, props, id);
-    return { physicalId: id, data: attributesOf(credential, props.SecretArn) };
-  } catch (err) {
-    // Deleted out of band (or by a failed reset above): a new credential takes its place.
-    if (isCredentialNotFound(err)) return onCreate(ctx, props, requestId);
-    throw err;
   }
+  return { physicalId: id, data: attributesOf(credential, props.SecretArn) };
 }
 
 export async function onDelete(ctx: Context, id: string, props: Props): Promise<Outcome> {
   // A failed CREATE answered with an id that names no credential: there is nothing of ours to delete.
-  if (isCredentialId(id)) {
-    await ctx.iam.delete(ctx.budget, props.UserName, id);
+  if (!isCredentialId(id)) return { physicalId: id };
+  const record = await recorded(ctx, props.SecretArn, id);
+  if (!record) {
+    ctx.log(`credential ${id} left alone: secret ${props.SecretArn} does not record it as one of this stack's`);
+    return { physicalId: id };
+  }
+  // The user the record names, not the event's: the record is what this stack wrote.
+  await ctx.iam.delete(ctx.budget, record.credential.UserName!, id);
+  if (record.current) {
     try {
       await reinstate(ctx, props.SecretArn, id);
     } catch (err) {
@@ -103,24 +113,73 @@ export async function onDelete(ctx: Context, id: string, props: Props): Promise<
   return { physicalId: id };
 }
 
+/** Whether the secret already holds this credential's value, issued for the resetSerial asked for. */
+async function holdsValue(ctx: Context, props: Props, id: string): Promise<boolean> {
+  await checkSecretOwned(ctx, props.SecretArn);
+  const stored = readDocument(await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' }));
+  return stored?.ServiceSpecificCredentialId === id && stored.ResetSerial === props.ResetSerial;
+}
+
+/** A new secret value for the credential, stored before anything else can fail; undefined when the credential is gone. */
+async function reset(ctx: Context, props: Props, id: string): Promise<ServiceSpecificCredential | undefined> {
+  let credential: ServiceSpecificCredential;
+  try {
+    credential = await ctx.iam.reset(ctx.budget, props.UserName, id);
+  } catch (err) {
+    if (await gone(ctx, props, id, err)) return undefined;
+    throw err;
+  }
+  ctx.remember(secretOf(credential));
+  try {
+    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential, props.ResetSerial));
+  } catch (err) {
+    // The reset already made the old secret invalid and the new one was never stored.
+    await discard(ctx, props.UserName, id, err);
+    throw err;
+  }
+  return credential;
+}
+
+/** Whether `err` means the credential no longer exists: asked of IAM, since its NoSuchEntity wordings are not documented. */
+async function gone(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
+  return isNoSuchEntity(err) && !(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id));
+}
+
+/**
+ * This stack's record of the credential: its secret's current or previous value names it. A credential a stack
+ * replaced is in the previous value until the replacement's cleanup has deleted it.
+ */
+async function recorded(ctx: Context, secretArn: string, id: string): Promise<{ credential: StoredCredential; current: boolean } | undefined> {
+  try {
+    await checkSecretOwned(ctx, secretArn);
+  } catch (err) {
+    if (!(err instanceof SecretGone)) throw err;
+    throw new UserError(`${err.message}, so nothing shows that credential ${id} belongs to this stack; if it does, delete it with `
+      + `'aws iam delete-service-specific-credential --service-specific-credential-id ${id} --user-name <user>' and retry`);
+  }
+  for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
+    const stored = readDocument(await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: stage }));
+    if (stored?.ServiceSpecificCredentialId === id) return { credential: stored, current: stage === 'AWSCURRENT' };
+  }
+  return undefined;
+}
+
 /**
  * When a stack update that replaced a credential rolls back, CloudFormation keeps the old credential and deletes
  * the new one, whose value the secret holds by then. The version before it is the old credential's: if that one
  * still exists, its value becomes current again.
  */
 async function reinstate(ctx: Context, secretArn: string, deletedId: string): Promise<void> {
-  const current = readDocument(await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSCURRENT' }));
-  if (current?.ServiceSpecificCredentialId !== deletedId) return;
   const previousDocument = await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSPREVIOUS' });
   const previous = readDocument(previousDocument);
   if (!previous || previous.ServiceSpecificCredentialId === deletedId) return;
-  if (await ctx.iam.exists(ctx.budget, previous.UserName!, previous.ServiceName!, previous.ServiceSpecificCredentialId!)) {
+  if (await ctx.iam.find(ctx.budget, previous.UserName!, previous.ServiceName!, previous.ServiceSpecificCredentialId!, false)) {
     await ctx.secrets.put(ctx.budget, secretArn, previousDocument!);
   }
 }
 
 /** The credential a secret version describes; undefined for anything else, e.g. the secret's generated first value. */
-function readDocument(document: string | undefined): ServiceSpecificCredential | undefined {
+function readDocument(document: string | undefined): StoredCredential | undefined {
   try {
     const credential = document ? credentialFromDocument(document) : undefined;
     return credential?.ServiceSpecificCredentialId ? credential : undefined;
@@ -133,24 +192,12 @@ function ageDays(props: Props): number | undefined {
   return props.CredentialAgeDays ? Number(props.CredentialAgeDays) : undefined;
 }
 
-/** The credential `id`, if it already is what the properties ask for: their user, service and age. */
-async function fitting(ctx: Context, props: Props, id: string): Promise<ServiceSpecificCredential | undefined> {
-  const found = (await ctx.iam.list(ctx.budget, props.UserName, props.ServiceName)).find((c) => c.ServiceSpecificCredentialId === id);
-  if (!found) return undefined;
+/** Whether the credential has the age the properties ask for (IAM cannot change it, so a different one is replaced). */
+function hasAge(found: ServiceSpecificCredentialMetadata, props: Props): boolean {
   const days = found.ExpirationDate && found.CreateDate
     ? Math.round((found.ExpirationDate.getTime() - found.CreateDate.getTime()) / 86_400_000)
     : undefined;
-  return days === ageDays(props) ? found as ServiceSpecificCredential : undefined;
-}
-
-/** The attributes of an existing credential, for updates that did not reset it. */
-async function describe(ctx: Context, props: Props, id: string): Promise<ServiceSpecificCredential> {
-  const found = (await ctx.iam.list(ctx.budget, props.UserName, props.ServiceName))
-    .find((c) => c.ServiceSpecificCredentialId === id);
-  if (!found) {
-    throw Object.assign(new Error(`The Service Specific Credential with id ${id} cannot be found.`), { name: 'NoSuchEntityException' });
-  }
-  return found as ServiceSpecificCredential;
+  return days === ageDays(props);
 }
 
 /** The outcome an earlier delivery of the same CREATE stored in the secret, if there was one. */

@@ -33,24 +33,42 @@ export function isAccessDenied(err: unknown): boolean {
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10_000;
 
+/** The budget ran out while an operation was still being retried: says which, how often, and its last error. */
+export class OutOfTime extends Error {
+  constructor(public readonly operation: string, public readonly attempts: number, public readonly lastError: unknown) {
+    super(`${operation} did not succeed before the deadline (${attempts} attempt${attempts === 1 ? '' : 's'}`
+      + `${lastError ? `; last error ${errorCode(lastError)}: ${(lastError as Error).message}` : ''})`);
+    this.name = 'OutOfTime';
+  }
+}
+
 /**
  * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts.
  * The backoff doubles from 0.5 s to 10 s with jitter; the budget, not a count, bounds the attempts, so
  * a user created a moment ago gets the ~2 minutes IAM may need.
+ * @param operation the API operation, named in the error when the budget runs out
  */
 export async function withRetry<T>(
   budget: Budget,
+  operation: string,
   retryable: (err: unknown) => boolean,
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  let lastError: unknown;
   for (let attempt = 0; ; attempt++) {
-    budget.signal.throwIfAborted();
     try {
+      budget.signal.throwIfAborted();
       return await raceAbort(call(budget.signal), budget.signal);
     } catch (err) {
-      if (budget.signal.aborted || !retryable(err)) throw err;
+      if (budget.signal.aborted) throw new OutOfTime(operation, attempt + 1, lastError);
+      if (!retryable(err)) throw err;
+      lastError = err;
       const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
-      await budget.sleep(ceiling / 2 + Math.random() * (ceiling / 2), budget.signal);
+      try {
+        await budget.sleep(ceiling / 2 + Math.random() * (ceiling / 2), budget.signal);
+      } catch {
+        throw new OutOfTime(operation, attempt + 1, lastError);
+      }
     }
   }
 }

@@ -8,8 +8,11 @@ export function secretOf(credential: ServiceSpecificCredential): string | undefi
   return credential.ServiceCredentialSecret ?? credential.ServicePassword;
 }
 
-/** The JSON document stored in Secrets Manager, with the keys documented on CredentialSecretKey. */
-export function secretDocument(credential: ServiceSpecificCredential): string {
+/**
+ * The JSON document stored in Secrets Manager, with the keys documented on CredentialSecretKey.
+ * @param resetSerial the resetSerial the value was issued for, so that no later update repeats its reset
+ */
+export function secretDocument(credential: ServiceSpecificCredential, resetSerial: string): string {
   const secret = secretOf(credential);
   if (!secret) {
     throw new Error(`IAM returned no secret value for credential ${credential.ServiceSpecificCredentialId}`);
@@ -27,6 +30,7 @@ export function secretDocument(credential: ServiceSpecificCredential): string {
   doc[Key.SERVICE_SPECIFIC_CREDENTIAL_ID] = credential.ServiceSpecificCredentialId!;
   doc[Key.SERVICE_NAME] = credential.ServiceName!;
   doc[Key.IAM_USER_NAME] = credential.UserName!;
+  doc[Key.RESET_SERIAL] = resetSerial;
   if (credential.ExpirationDate) {
     doc[Key.EXPIRATION_DATE] = credential.ExpirationDate.toISOString();
   }
@@ -47,15 +51,19 @@ export function attributesOf(
   };
 }
 
-/** Reads back the credential a stored document describes (used when a repeated CREATE finds its own earlier write). */
-export function credentialFromDocument(document: string): ServiceSpecificCredential {
+/** What a stored document records about the credential it holds: never its secret. */
+export type StoredCredential = ServiceSpecificCredential & { readonly ResetSerial?: string };
+
+/** Reads back the credential a stored document describes, without its secret. */
+export function credentialFromDocument(document: string): StoredCredential {
   const doc = JSON.parse(document) as Record<string, string | undefined>;
   return {
+    ResetSerial: doc[Key.RESET_SERIAL],
     ServiceSpecificCredentialId: doc[Key.SERVICE_SPECIFIC_CREDENTIAL_ID],
     ServiceName: doc[Key.SERVICE_NAME],
     UserName: doc[Key.IAM_USER_NAME],
     ServiceUserName: doc[Key.USERNAME],
     ServiceCredentialAlias: doc[Key.SERVICE_CREDENTIAL_ALIAS],
     ExpirationDate: doc[Key.EXPIRATION_DATE] ? new Date(doc[Key.EXPIRATION_DATE]!) : undefined,
-  } as ServiceSpecificCredential;
+  } as StoredCredential;
 }

@@ -1,8 +1,10 @@
-import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Budget, errorCode, isAccessDenied, isTransient, withRetry } from './retry';
 
 /** The secret already has a different value under this request's token: an earlier delivery of the same event wrote it. */
 export class AlreadyWritten extends Error {}
+
+const passing = (err: unknown) => isTransient(err) || isAccessDenied(err);
 
 export class Secrets {
   constructor(private readonly client: SecretsManagerClient) {}
@@ -13,7 +15,7 @@ export class Secrets {
    */
   public async put(budget: Budget, secretArn: string, document: string, token?: string): Promise<void> {
     try {
-      await withRetry(budget, (e) => isTransient(e) || isAccessDenied(e), (abortSignal) =>
+      await withRetry(budget, 'secretsmanager:PutSecretValue', passing, (abortSignal) =>
         this.client.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: document, ClientRequestToken: token }), { abortSignal }));
     } catch (err) {
       if (token && errorCode(err) === 'ResourceExists') throw new AlreadyWritten(`secret version ${token} already exists`);
@@ -24,9 +26,22 @@ export class Secrets {
   /** The document stored under a version id or stage, or undefined when there is no such version. */
   public async read(budget: Budget, secretArn: string, version: { VersionId: string } | { VersionStage: string }): Promise<string | undefined> {
     try {
-      const out = await withRetry(budget, (e) => isTransient(e) || isAccessDenied(e), (abortSignal) =>
+      const out = await withRetry(budget, 'secretsmanager:GetSecretValue', passing, (abortSignal) =>
         this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...version }), { abortSignal }));
       return out.SecretString;
+    } catch (err) {
+      if (errorCode(err) === 'ResourceNotFound') return undefined;
+      throw err;
+    }
+  }
+
+  /** The secret's tags, or undefined when there is no such secret or it is scheduled for deletion. */
+  public async tags(budget: Budget, secretArn: string): Promise<Record<string, string> | undefined> {
+    try {
+      const out = await withRetry(budget, 'secretsmanager:DescribeSecret', passing, (abortSignal) =>
+        this.client.send(new DescribeSecretCommand({ SecretId: secretArn }), { abortSignal }));
+      if (out.DeletedDate) return undefined;
+      return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
     } catch (err) {
       if (errorCode(err) === 'ResourceNotFound') return undefined;
       throw err;

@@ -2,9 +2,9 @@
  * The keys of the JSON document the credential's secret holds. They are stable: renaming one is a breaking change.
  *
  * A password service (CodeCommit, Keyspaces) stores `username`, `password`, `serviceSpecificCredentialId`,
- * `serviceName` and `iamUserName`. An API-key service (Bedrock, CloudWatch Logs, CloudWatch) stores
- * `serviceCredentialAlias`, `apiKey`, `serviceSpecificCredentialId`, `serviceName`, `iamUserName` and,
- * when the key expires, `expirationDate`.
+ * `serviceName`, `iamUserName` and `resetSerial`. An API-key service (Bedrock, CloudWatch Logs, CloudWatch) stores
+ * `serviceCredentialAlias`, `apiKey`, `serviceSpecificCredentialId`, `serviceName`, `iamUserName`, `resetSerial`
+ * and, when the key expires, `expirationDate`.
  */
 export class CredentialSecretKey {
   /** The user name to sign in with (`<iam-user>-at-<account-id>`): password services only. */
@@ -23,6 +23,11 @@ export class CredentialSecretKey {
   public static readonly IAM_USER_NAME = 'iamUserName';
   /** When the API key expires (ISO 8601): only for keys created with `expiresAfter`. */
   public static readonly EXPIRATION_DATE = 'expirationDate';
+  /**
+   * The `resetSerial` the value was issued for. An update resets the credential only when this differs from the
+   * `resetSerial` it asks for, so a rollback never repeats a reset that did not happen.
+   */
+  public static readonly RESET_SERIAL = 'resetSerial';
 
   private constructor() {}
 }

@@ -26,3 +26,15 @@ export interface CredentialAttributes {
 }
 
 export const RESOURCE_TYPE = 'Custom::ServiceSpecificCredential';
+
+/** The tag that marks the secrets a stack's handler may write; its value is the stack's id. */
+export const SECRET_TAG = 'cdk-service-specific-credential';
+
+/**
+ * The tag CloudFormation itself puts on the resources it creates. Tags with the `aws:` prefix cannot be set by
+ * anyone else, so a secret that carries it with the stack's id was created by that stack.
+ */
+export const CLOUDFORMATION_STACK_TAG = 'aws:cloudformation:stack-id';
+
+/** The handler's environment variable that holds its own stack's id: events from any other stack are refused. */
+export const STACK_ID_VARIABLE = 'STACK_ID';

@@ -1,24 +1,23 @@
 import * as path from 'node:path';
-import { ArnFormat, Aws, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct, IDependable } from 'constructs';
+import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
 
 /**
- * The handler Lambda, one per stack and runtime, shared by every credential in the stack.
+ * The handler Lambda, one per stack, shared by every credential in the stack.
  * Not exported: users see only its effects (one function, one role).
  */
 export class CredentialProvider extends Construct {
-  /** The stack's provider for the runtime CDK picks for it, created on first use. */
+  /** The stack's provider, created on first use. */
   public static of(scope: Construct): CredentialProvider {
     const stack = Stack.of(scope);
-    const runtime = lambda.determineLatestNodeRuntime(stack);
-    // Keyed by every setting that changes the function, so two settings never share one function.
-    const id = `ServiceSpecificCredentialProvider${runtime.name.replace(/\W/g, '')}`;
-    return (stack.node.tryFindChild(id) as CredentialProvider | undefined) ?? new CredentialProvider(stack, id, runtime);
+    return (stack.node.tryFindChild(PROVIDER_ID) as CredentialProvider | undefined)
+      ?? new CredentialProvider(stack, PROVIDER_ID, lambda.determineLatestNodeRuntime(stack));
   }
 
   public readonly role: iam.Role;
@@ -46,12 +45,28 @@ export class CredentialProvider extends Construct {
       // CloudFormation 15 seconds before this timeout whatever happens.
       timeout: Duration.minutes(5),
       memorySize: 256,
+      // The handler refuses events from any other stack.
+      environment: { [STACK_ID_VARIABLE]: Aws.STACK_ID },
       description: 'cdk-service-specific-credential: custom resource handler for IAM service-specific credentials',
     });
-    // GetSecretValue only reads back this handler's own earlier write when an event is delivered twice.
+    // Secrets: one statement for any number of credentials. Only the stack's own credential secrets carry both tags,
+    // and only CloudFormation can set aws:cloudformation:stack-id. GetSecretValue reads back the handler's own writes
+    // (a repeated event, the resetSerial a value was issued for, a replaced credential's value after a rollback).
     const secretsArn = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue'],
+      resources: [secretsArn],
+      conditions: {
+        StringEquals: {
+          [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue,
+          [`aws:ResourceTag/${CLOUDFORMATION_STACK_TAG}`]: this.secretTagValue,
+        },
+      },
+    }));
+    // DescribeSecret, which reveals no value, on the stack's tag alone: so that a secret without CloudFormation's tag
+    // gets a FAILED answer that says so, instead of AccessDenied until the deadline.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:DescribeSecret'],
       resources: [secretsArn],
       conditions: { StringEquals: { [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue } },
     }));
@@ -66,8 +81,9 @@ export class CredentialProvider extends Construct {
     // cdk-nag reads these from the template, so users of cdk-nag see no findings for what is deliberate here.
     suppress(this.role.node.findChild('DefaultPolicy'), {
       id: 'AwsSolutions-IAM5',
-      reason: 'Any secret, but only under the condition that it carries the tag with this stack\'s id, which only the '
-        + 'credential secrets of this stack carry: one statement for any number of credentials.',
+      reason: 'Any secret, but only under the condition that it carries the tags with this stack\'s id, which only the '
+        + 'credential secrets of this stack carry (aws:cloudformation:stack-id is set by CloudFormation only): one '
+        + 'statement for any number of credentials.',
       applies_to: ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'],
     });
     suppress(this.role.node.findChild('DefaultPolicy'), {
@@ -111,9 +127,15 @@ export class CredentialProvider extends Construct {
     const key = JSON.stringify(resolved);
     const existing = this.userPolicies.find((p) => p.users.has(key));
     if (existing) return existing.policy;
-    const size = resolvedLength(resolved) + 3; // quotes and comma
+    const size = arnLength(user, resolved) + 3; // quotes and comma
     let chunk = this.userPolicies[this.userPolicies.length - 1];
     if (!chunk || chunk.size + size > USER_POLICY_BUDGET) {
+      if (this.userPolicies.length === MAX_MANAGED_POLICIES) {
+        const users = this.userPolicies.reduce((n, p) => n + p.users.size, 0);
+        throw new Error(`The credentials of stack ${Stack.of(this).stackName} name more IAM users than the handler's role can be `
+          + `granted: ${users} users fill IAM's ${MAX_MANAGED_POLICIES} managed policies per role (user ${user.node.path} is one too `
+          + 'many). Put some of the credentials in another stack.');
+      }
       const statement = new iam.PolicyStatement({ actions: CREDENTIAL_ACTIONS });
       const policy = new iam.ManagedPolicy(this, `Users${this.userPolicies.length + 1}`, {
         description: 'Lets the cdk-service-specific-credential handler manage these users\' service-specific credentials',
@@ -130,15 +152,20 @@ export class CredentialProvider extends Construct {
   }
 }
 
+/**
+ * Every credential's ServiceToken is this construct's function ARN, and CloudFormation refuses to change a
+ * ServiceToken. So the id is a constant: nothing that moves between releases (the runtime above all, which
+ * aws-cdk-lib advances, and which is a token in environment-agnostic stacks) may be part of it. test/upgrade.test.ts
+ * pins the logical ids that follow from it.
+ */
+const PROVIDER_ID = 'ServiceSpecificCredentialProvider';
+
 /** A granular cdk-nag suppression as template metadata, so the library needs no dependency on cdk-nag. */
 export function suppress(construct: IConstruct, rule: { id: string; reason: string; applies_to?: string[] }): void {
   const resource = construct.node.defaultChild as CfnResource;
   const existing = resource.getMetadata('cdk_nag')?.rules_to_suppress ?? [];
   resource.addMetadata('cdk_nag', { rules_to_suppress: [...existing, rule] });
 }
-
-/** The tag that marks the secrets this stack's handler may write. */
-const SECRET_TAG = 'cdk-service-specific-credential';
 
 /** The actions that issue or change a secret or a status: only on the users of this stack's credentials. */
 const CREDENTIAL_ACTIONS = [
@@ -149,11 +176,28 @@ const CREDENTIAL_ACTIONS = [
 
 /** A managed policy holds 6,144 characters; the statement around the ARNs takes under 300. */
 const USER_POLICY_BUDGET = 5_800;
+/** IAM's default quota of managed policies per role. */
+const MAX_MANAGED_POLICIES = 10;
+/** `arn:aws-us-gov:iam::123456789012:user`: the longest a user ARN is before its path and name. */
+const ARN_PREFIX = 37;
+/** IAM's longest path (with its slashes) and user name. */
+const MAX_PATH = 512;
+const MAX_USER_NAME = 64;
+
 /**
- * The longest a user ARN resolves to. Pseudo parameters have known maximum lengths; a reference to another
- * resource (a user created in the stack) is counted as `arn:aws-us-gov:iam::<12 digits>:user/` with a
- * 64-character name (102 characters) and room for a path.
+ * The longest the user's ARN can resolve to. A user made in this stack counts its real path and name where they are
+ * known; pseudo parameters have known maximum lengths; any other reference counts IAM's longest path and name.
  */
+function arnLength(user: iam.IUser, resolved: unknown): number {
+  const cfnUser = user.node.defaultChild;
+  if (cfnUser instanceof iam.CfnUser) {
+    const known = (value: string | undefined, max: number, otherwise: number) =>
+      value === undefined ? otherwise : Token.isUnresolved(value) ? max : value.length;
+    return ARN_PREFIX + known(cfnUser.path, MAX_PATH, 1) + known(cfnUser.userName, MAX_USER_NAME, MAX_USER_NAME);
+  }
+  return resolvedLength(resolved);
+}
+
 function resolvedLength(value: unknown): number {
   if (typeof value === 'string') return value.length;
   const v = value as Record<string, any>;
@@ -163,5 +207,5 @@ function resolvedLength(value: unknown): number {
   }
   const pseudo: Record<string, number> = { 'AWS::Partition': 10, 'AWS::AccountId': 12, 'AWS::Region': 16, 'AWS::URLSuffix': 13 };
   if (v && typeof v.Ref === 'string' && pseudo[v.Ref]) return pseudo[v.Ref];
-  return 140;
+  return ARN_PREFIX + MAX_PATH + MAX_USER_NAME;
 }

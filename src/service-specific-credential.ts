@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -13,6 +13,9 @@ import { CredentialProvider, suppress } from './provider';
 export interface ServiceSpecificCredentialProps {
   /**
    * The IAM user the credential belongs to.
+   *
+   * A user with a path must be given with its full ARN (`iam.User.fromUserArn`) or as a `User` of this app:
+   * `iam.User.fromUserName` assumes the path `/`, so the handler would be granted the wrong ARN and denied.
    */
   readonly user: iam.IUser;
 
@@ -228,10 +231,17 @@ function claimSlot(credential: Construct, user: iam.IUser, service: CredentialSe
   const byKey = slots.get(root) ?? new Map<string, string[]>();
   slots.set(root, byKey);
   const taken = byKey.get(key) ?? [];
+  const name = Token.isUnresolved(user.userName) ? user.node.path : user.userName;
   if (taken.length >= IAM_LIMIT_PER_USER_AND_SERVICE) {
-    const name = Token.isUnresolved(user.userName) ? user.node.path : user.userName;
     throw new Error(`IAM allows at most ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials per user and service: user '${name}' `
-      + `already has ${taken.join(' and ')} for ${service.serviceName}`);
+      + `already has ${taken.join(' and ')} for ${service.serviceName}. Even two leave no room to replace either of them `
+      + '(a new user, service or expiresAfter creates the new credential before deleting the old one)');
+  }
+  if (taken.length === IAM_LIMIT_PER_USER_AND_SERVICE - 1) {
+    Annotations.of(credential).addWarningV2('cdk-service-specific-credential:noRoomToReplace',
+      `User '${name}' now has ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials for ${service.serviceName} (${taken[0]} and this one), `
+      + 'IAM\'s limit: changing the user, service or expiresAfter of either will fail at deploy time, because a replacement '
+      + 'is created before the credential it replaces is deleted. Remove one of them first, in its own deployment.');
   }
   byKey.set(key, [...taken, credential.node.path]);
 }

@@ -1,8 +1,9 @@
 import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { CredentialKind, CredentialService, CredentialStatus, ServiceSpecificCredential, ServiceSpecificCredentialProps } from '../src';
+import { policyDocuments } from './bench/policies';
 
 const CR = 'Custom::ServiceSpecificCredential';
 
@@ -147,20 +148,62 @@ describe('the handler', () => {
     });
   });
 
-  test('writes secrets only where they carry this stack\'s tag, which the credential\'s secret carries', () => {
+  test('reads and writes secrets only where they carry this stack\'s tag and CloudFormation\'s, as the credential\'s secret does', () => {
     const { template } = setup();
 
     template().hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
           Action: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue'],
-          Condition: { StringEquals: { 'aws:ResourceTag/cdk-service-specific-credential': { Ref: 'AWS::StackId' } } },
+          Condition: Match.objectEquals({
+            StringEquals: {
+              'aws:ResourceTag/cdk-service-specific-credential': { Ref: 'AWS::StackId' },
+              'aws:ResourceTag/aws:cloudformation:stack-id': { Ref: 'AWS::StackId' },
+            },
+          }),
         })]),
       },
     });
     template().hasResourceProperties('AWS::SecretsManager::Secret', {
       Tags: [{ Key: 'cdk-service-specific-credential', Value: { Ref: 'AWS::StackId' } }],
     });
+  });
+
+  test('knows its own stack, so that it can refuse events from any other', () => {
+    const { template } = setup();
+
+    template().hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { STACK_ID: { Ref: 'AWS::StackId' } } } });
+  });
+
+  test('packs users into managed policies by the length of their real path: 45 users with 100-character paths fit', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Credentials', { env: { account: '123456789012', region: 'us-east-1' } });
+    const path = `/${'team/'.repeat(19)}xxx/`;
+    expect(path).toHaveLength(100);
+    for (let i = 0; i < 45; i++) {
+      // No userName: CloudFormation generates one of up to 64 characters.
+      const user = new iam.User(stack, `User${i}`, { path });
+      new ServiceSpecificCredential(stack, `Git${i}`, { user, service: CredentialService.CODECOMMIT });
+    }
+
+    const template = app.synth().getStackByName('Credentials').template;
+    const docs = policyDocuments(template);
+    for (const doc of docs) expect(doc.size).toBeLessThanOrEqual(doc.limit);
+    expect(docs.filter((d) => d.kind === 'managed').length).toBeGreaterThan(1);
+  });
+
+  test('more users than 10 managed policies can name fail at synth, naming the user and the remedy', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Credentials', { env: { account: '123456789012', region: 'us-east-1' } });
+    const path = `/${'p'.repeat(510)}/`;
+    const add = (i: number) => new ServiceSpecificCredential(stack, `Git${i}`, {
+      user: new iam.User(stack, `User${i}`, { path, userName: `u${i}` }),
+      service: CredentialService.CODECOMMIT,
+    });
+    // 556 characters per ARN: 10 to a policy.
+    for (let i = 0; i < 100; i++) add(i);
+
+    expect(() => add(100)).toThrow(/100 users fill IAM's 10 managed policies per role \(user Credentials\/User100 is one too many\).*another stack/);
   });
 });
 
@@ -236,8 +279,16 @@ describe('synth-time validation', () => {
     new ServiceSpecificCredential(stack, 'Second', { user, service: CredentialService.CODECOMMIT });
 
     expect(() => new ServiceSpecificCredential(stack, 'Third', { user, service: CredentialService.CODECOMMIT }))
-      .toThrow(/Stack\/User.*Stack\/Credential and Stack\/Second/);
+      .toThrow(/Stack\/User.*Stack\/Credential and Stack\/Second.*no room to replace/);
     expect(() => new ServiceSpecificCredential(stack, 'OtherService', { user, service: CredentialService.KEYSPACES })).not.toThrow();
+  });
+
+  test('a second credential for the same user and service warns that neither can be replaced', () => {
+    const { stack, user } = setup();
+    new ServiceSpecificCredential(stack, 'Second', { user, service: CredentialService.CODECOMMIT });
+
+    Annotations.fromStack(stack).hasWarning('/Stack/Second', Match.stringLikeRegexp('2 credentials for codecommit.amazonaws.com.*replacement'));
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Credential', Match.anyValue());
   });
 
   test('the same literal user name imported twice counts as one user', () => {

@@ -7,6 +7,13 @@ import type { CredentialResourceProperties } from '../src/handler-contract';
 
 export const ACCOUNT = '123456789012';
 export const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:GitCredentialSecret-AbCdEf`;
+/** The stack the handler serves; every event below comes from it unless a test says otherwise. */
+export const STACK_ID = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/App/1c6a1e70-0000-4000-8000-000000000001`;
+/** The tags CloudFormation and the construct give a credential secret of that stack. */
+export const OWNED_SECRET_TAGS = [
+  { Key: 'cdk-service-specific-credential', Value: STACK_ID },
+  { Key: 'aws:cloudformation:stack-id', Value: STACK_ID },
+];
 
 /** A credential id of the shape real IAM issues: ACCA + 17 upper-case alphanumerics. */
 export function credentialId(): string {
@@ -127,7 +134,7 @@ function common(base: Base) {
   return {
     ServiceToken: SERVICE_TOKEN,
     ResponseURL: base.ResponseURL,
-    StackId: `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/App/${randomUUID()}`,
+    StackId: STACK_ID,
     RequestId: base.requestId ?? randomUUID(),
     LogicalResourceId: 'GitCredential',
     ResourceType: 'Custom::ServiceSpecificCredential',

@@ -10,6 +10,7 @@ import {
   UpdateServiceSpecificCredentialCommand,
 } from '@aws-sdk/client-iam';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -20,7 +21,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
-  ACCOUNT, SECRET_ARN, ResponseCatcher, apiKeyCredential, createEvent, credentialId, deleteEvent, issuedSecrets,
+  ACCOUNT, OWNED_SECRET_TAGS, SECRET_ARN, STACK_ID, ResponseCatcher, apiKeyCredential, createEvent, credentialId, deleteEvent, issuedSecrets,
   lambdaContext, passwordCredential, props, updateEvent,
 } from './handler-harness';
 import { makeHandler } from '../lambda/handler';
@@ -45,6 +46,7 @@ beforeEach(() => {
   // Every SDK call that a test does not set up answers like an empty success.
   iam.onAnyCommand().resolves({});
   sm.onAnyCommand().resolves({});
+  sm.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, Tags: OWNED_SECRET_TAGS });
 });
 
 // Invariant 2, checked after every test: no secret value reached a log line or an answer to CloudFormation.
@@ -59,6 +61,7 @@ const base = () => ({ ResponseURL: catcher.url });
 
 async function run(event: CloudFormationCustomResourceEvent, remainingMs?: number) {
   const handler = makeHandler({
+    stackId: STACK_ID,
     log: (line) => logs.push(line),
     sleep: async (ms) => { sleeps.push(ms); },
   });
@@ -74,6 +77,16 @@ function putDocument(call = 0): Record<string, string> {
 
 const iamError = <T>(Type: new (o: any) => T, message: string, status = 404) =>
   new Type({ message, $metadata: { httpStatusCode: status } });
+
+/** A secret version as the handler writes it, for the credential a fixture issued. */
+const storedDocument = (c: ReturnType<typeof passwordCredential>, resetSerial = '0') => JSON.stringify({
+  username: c.ServiceUserName,
+  password: c.ServicePassword,
+  serviceSpecificCredentialId: c.ServiceSpecificCredentialId,
+  serviceName: c.ServiceName,
+  iamUserName: c.UserName,
+  resetSerial,
+});
 
 const awsError = (name: string, status: number, message = name) =>
   Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $fault: status >= 500 ? 'server' : 'client' });
@@ -95,6 +108,7 @@ describe('CREATE', () => {
       serviceSpecificCredentialId: credential.ServiceSpecificCredentialId,
       serviceName: 'codecommit.amazonaws.com',
       iamUserName: 'alice',
+      resetSerial: '0',
     });
     expect(response).toMatchObject({
       Status: 'SUCCESS',
@@ -111,13 +125,28 @@ describe('CREATE', () => {
     });
   });
 
-  test('makes exactly two API calls: Create and PutSecretValue', async () => {
+  test('makes three API calls: DescribeSecret (the secret is this stack\'s), Create and PutSecretValue', async () => {
     iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential() });
 
     await run(createEvent(props(), base()));
 
     expect(iam.calls()).toHaveLength(1);
-    expect(sm.calls()).toHaveLength(1);
+    expect(sm.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeSecretCommand', 'PutSecretValueCommand']);
+  });
+
+  test.each([
+    ['no tags', undefined],
+    ['only the stack\'s own tag, which anyone who can tag can set', [OWNED_SECRET_TAGS[0]]],
+    ['CloudFormation\'s tag of another stack', [OWNED_SECRET_TAGS[0], { Key: 'aws:cloudformation:stack-id', Value: STACK_ID.replace('App', 'Other') }]],
+  ])('a secret with %s is refused before IAM issues anything', async (_, tags) => {
+    sm.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, Tags: tags });
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(iam.calls()).toHaveLength(0);
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain(`Secret ${SECRET_ARN} is not a credential secret of stack ${STACK_ID}`);
   });
 
   test('an INACTIVE credential is created, deactivated with its UserName, then stored', async () => {
@@ -145,6 +174,7 @@ describe('CREATE', () => {
       serviceSpecificCredentialId: credential.ServiceSpecificCredentialId,
       serviceName: 'bedrock.amazonaws.com',
       iamUserName: 'alice',
+      resetSerial: '0',
       expirationDate: '2026-12-22T10:00:00.000Z',
     });
     expect(response.Data).toMatchObject({
@@ -206,8 +236,9 @@ describe('UPDATE', () => {
 
     expect(iam).toHaveReceivedCommandWith(ResetServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
     expect(iam).not.toHaveReceivedCommand(CreateServiceSpecificCredentialCommand);
-    expect(putDocument().password).toBe(reset.ServicePassword);
-    expect(iam.calls().length + sm.calls().length).toBe(2);
+    expect(putDocument()).toMatchObject({ password: reset.ServicePassword, resetSerial: '1' });
+    // DescribeSecret (the secret is this stack's), GetSecretValue (its value is not yet for serial 1), Reset, Put.
+    expect(iam.calls().length + sm.calls().length).toBe(4);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
   });
 
@@ -243,8 +274,42 @@ describe('UPDATE', () => {
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
   });
 
+  test('a rollback UPDATE whose secret already holds this credential\'s value for the old serial resets nothing', async () => {
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: storedDocument(passwordCredential('alice', id), '0') });
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [{ ...passwordCredential('alice', id), ServicePassword: undefined } as any] });
+
+    const response = await run(updateEvent(id, props({ ResetSerial: '1' }), props({ ResetSerial: '0' }), base()));
+
+    expect(iam).not.toHaveReceivedCommand(ResetServiceSpecificCredentialCommand);
+    expect(iam).not.toHaveReceivedCommand(UpdateServiceSpecificCredentialCommand);
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
+  test('a status that is already what the properties ask for is not changed again', async () => {
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({
+      ServiceSpecificCredentials: [{ ...passwordCredential('alice', id), ServicePassword: undefined, Status: 'Active' } as any],
+    });
+
+    const response = await run(updateEvent(id, props({ Status: 'Inactive' }), props({ Status: 'Active' }), base()));
+
+    expect(iam).not.toHaveReceivedCommand(UpdateServiceSpecificCredentialCommand);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
+  test('a NoSuchEntity whose credential still exists is not taken for an out-of-band delete', async () => {
+    iam.on(ResetServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, `No such credential ${id} exists`));
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [{ ...passwordCredential('alice', id), ServicePassword: undefined } as any] });
+
+    const response = await run(updateEvent(id, props(), props({ ResetSerial: '1' }), base()));
+
+    expect(iam).not.toHaveReceivedCommand(CreateServiceSpecificCredentialCommand);
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
+  });
+
   test('a credential deleted out of band is replaced instead of failing the update', async () => {
-    iam.on(ResetServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, `The Service Specific Credential with id ${id} cannot be found.`));
+    iam.on(ResetServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, `No such credential ${id} exists`));
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [] });
     const replacement = passwordCredential();
     iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: replacement });
 
@@ -256,32 +321,58 @@ describe('UPDATE', () => {
 });
 
 describe('DELETE', () => {
-  test('deletes the credential of the physical id, passing UserName', async () => {
+  test('deletes a credential its secret records, as the user the record names', async () => {
+    const replaced = passwordCredential('alice');
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: storedDocument(passwordCredential('bob')) });
+    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: storedDocument(replaced) });
+
+    // The cleanup of a replacement: the secret holds the new credential, the previous version the replaced one.
+    const response = await run(deleteEvent(replaced.ServiceSpecificCredentialId!, props({ UserName: 'alice' }), base()));
+
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: replaced.ServiceSpecificCredentialId });
+    expect(iam.calls()).toHaveLength(1);
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replaced.ServiceSpecificCredentialId });
+  });
+
+  test('a credential its secret does not record is left alone, and the answer is SUCCESS', async () => {
     const id = credentialId();
+    sm.on(GetSecretValueCommand).resolves({ SecretString: storedDocument(passwordCredential('alice')) });
 
     const response = await run(deleteEvent(id, props(), base()));
 
-    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
-    expect(iam.calls()).toHaveLength(1);
-    // The secret names another credential (it was replaced): nothing to reinstate.
-    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN, VersionStage: 'AWSCURRENT' });
-    expect(sm.calls()).toHaveLength(1);
+    expect(iam.calls()).toHaveLength(0);
+    expect(logs.join('\n')).toContain(`credential ${id} left alone`);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
   });
 
+  test('a secret that is gone proves nothing: FAILED, naming the credential to delete by hand', async () => {
+    const id = credentialId();
+    sm.on(DescribeSecretCommand).rejects(iamError(ResourceNotFoundException, "Secrets Manager can't find the specified secret.", 400));
+
+    const response = await run(deleteEvent(id, props(), base()));
+
+    expect(iam.calls()).toHaveLength(0);
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
+    expect(response.Reason).toContain(`--service-specific-credential-id ${id}`);
+  });
+
+  test('a secret that cannot be read proves nothing: FAILED with the reason, nothing deleted', async () => {
+    sm.on(GetSecretValueCommand).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
+
+    const response = await run(deleteEvent(credentialId(), props(), base()));
+
+    expect(iam.calls()).toHaveLength(0);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('DecryptionFailure');
+  });
+
   describe('of a credential whose value the secret holds', () => {
-    const document = (c: ReturnType<typeof passwordCredential>) => JSON.stringify({
-      username: c.ServiceUserName,
-      password: c.ServicePassword,
-      serviceSpecificCredentialId: c.ServiceSpecificCredentialId,
-      serviceName: c.ServiceName,
-      iamUserName: c.UserName,
-    });
     const deleted = passwordCredential('bob');
     const old = passwordCredential('alice');
     beforeEach(() => {
-      sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: document(deleted) });
-      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: document(old) });
+      sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: storedDocument(deleted) });
+      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: storedDocument(old) });
     });
 
     test('a rolled-back replacement makes the previous, still existing credential\'s version current again', async () => {
@@ -289,7 +380,7 @@ describe('DELETE', () => {
 
       const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
 
-      expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN, SecretString: document(old) });
+      expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN, SecretString: storedDocument(old) });
       expect(response.Status).toBe('SUCCESS');
     });
 
@@ -301,32 +392,49 @@ describe('DELETE', () => {
       expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
     });
 
-    test('a secret that cannot be read does not fail the deletion', async () => {
-      sm.on(GetSecretValueCommand).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
+    test('a previous version that cannot be read does not fail the deletion', async () => {
+      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
+
+      const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
+
+      expect(iam).toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
+      expect(response.Status).toBe('SUCCESS');
+      expect(logs.join('\n')).toContain('DecryptionFailure');
+    });
+
+    test('a credential that is already gone counts as deleted', async () => {
+      iam.on(DeleteServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, `No such credential ${deleted.ServiceSpecificCredentialId} exists`));
 
       const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
 
       expect(response.Status).toBe('SUCCESS');
-      expect(logs.join('\n')).toContain('DecryptionFailure');
+    });
+
+    test('a failure to delete is answered FAILED with the same physical id', async () => {
+      iam.on(DeleteServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400, 'bad request'));
+
+      const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
+
+      expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: deleted.ServiceSpecificCredentialId });
+      expect(response.Reason).toContain('ValidationError');
     });
   });
+});
 
-  test('a credential that is already gone counts as deleted', async () => {
-    iam.on(DeleteServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, 'The Service Specific Credential with id ACCA cannot be found.'));
-
-    const response = await run(deleteEvent(credentialId(), props(), base()));
-
-    expect(response.Status).toBe('SUCCESS');
-  });
-
-  test('a failure to delete is answered FAILED with the same physical id', async () => {
+describe('only this stack drives the handler', () => {
+  test.each(['Create', 'Update', 'Delete'])('a %s from another stack is refused before any call', async (type) => {
     const id = credentialId();
-    iam.on(DeleteServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400, 'bad request'));
+    const event = type === 'Create' ? createEvent(props(), base()) : type === 'Update'
+      ? updateEvent(id, props(), props({ ResetSerial: '1' }), base())
+      : deleteEvent(id, props(), base());
+    const foreign = { ...event, StackId: STACK_ID.replace('App', 'Other') } as CloudFormationCustomResourceEvent;
 
-    const response = await run(deleteEvent(id, props(), base()));
+    const response = await run(foreign);
 
-    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
-    expect(response.Reason).toContain('ValidationError');
+    expect(iam.calls()).toHaveLength(0);
+    expect(sm.calls()).toHaveLength(0);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain(`serves CloudFormation stack ${STACK_ID} only`);
   });
 });
 
@@ -450,7 +558,8 @@ describe('invariant 3: always answered, before the deadline; a repeated CREATE l
       .resolvesOnce({ ServiceSpecificCredential: second });
     await run(event);
     const firstDocument = sm.commandCalls(PutSecretValueCommand)[0].args[0].input.SecretString;
-    sm.on(PutSecretValueCommand).rejects(iamError(ResourceExistsException, "You can't modify an existing version, you can only create a new version.", 400));
+    sm.on(PutSecretValueCommand).rejects(iamError(ResourceExistsException,
+      `You can't use ClientRequestToken ${event.RequestId} because that value is already in use for a version of secret ${SECRET_ARN}`, 400));
     sm.on(GetSecretValueCommand, { SecretId: SECRET_ARN, VersionId: event.RequestId }).resolves({ SecretString: firstDocument });
 
     const response = await run(event);
@@ -512,12 +621,23 @@ describe('invariant 5: eventual consistency is retried, user errors fail fast', 
 
   test('a user that never appears fails before the deadline with a message naming the user', async () => {
     iam.on(CreateServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, 'The user with name alice cannot be found.'));
-    const handler = makeHandler({ log: (l) => logs.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) });
+    const handler = makeHandler({ stackId: STACK_ID, log: (l) => logs.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) });
 
     await handler(createEvent(props(), base()), lambdaContext(1_200));
 
     expect(catcher.last.Status).toBe('FAILED');
     expect(catcher.last.Reason).toContain("'alice'");
+  });
+
+  test('a denial that lasts until the deadline is reported with the operation, its last error, and what to check', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(awsError('AccessDenied', 403, 'not authorized to perform: iam:CreateServiceSpecificCredential on resource: user alice'));
+    const handler = makeHandler({ stackId: STACK_ID, log: (l) => logs.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) });
+
+    await handler(createEvent(props(), base()), lambdaContext(1_200));
+
+    expect(catcher.last.Status).toBe('FAILED');
+    expect(catcher.last.Reason).toMatch(/iam:CreateServiceSpecificCredential did not succeed before the deadline \(\d+ attempts; last error AccessDenied: not authorized/);
+    expect(catcher.last.Reason).toContain('User.fromUserArn');
   });
 
   test('LimitExceeded fails fast, naming the user, the service and the existing credential ids', async () => {

@@ -56,8 +56,18 @@ test("each user's ARN is granted exactly once for the actions that issue secrets
 test('the handler writes only secrets tagged with this stack\'s id, and every credential secret carries the tag', () => {
   const [, policy] = resourcesOfType('AWS::IAM::Policy')[0];
   const secretStatements = policy.Properties.PolicyDocument.Statement.filter((s: any) => JSON.stringify(s.Action).includes('secretsmanager'));
-  expect(secretStatements).toHaveLength(1);
-  expect(secretStatements[0].Condition).toEqual({ StringEquals: { 'aws:ResourceTag/cdk-service-specific-credential': { Ref: 'AWS::StackId' } } });
+  // One statement that reads and writes, one that describes: however many credentials.
+  expect(secretStatements).toHaveLength(2);
+  expect(secretStatements[0].Condition).toEqual({
+    StringEquals: {
+      'aws:ResourceTag/cdk-service-specific-credential': { Ref: 'AWS::StackId' },
+      'aws:ResourceTag/aws:cloudformation:stack-id': { Ref: 'AWS::StackId' },
+    },
+  });
+  expect(secretStatements[1]).toMatchObject({
+    Action: 'secretsmanager:DescribeSecret',
+    Condition: { StringEquals: { 'aws:ResourceTag/cdk-service-specific-credential': { Ref: 'AWS::StackId' } } },
+  });
   for (const [, secret] of resourcesOfType('AWS::SecretsManager::Secret')) {
     expect(secret.Properties.Tags).toContainEqual({ Key: 'cdk-service-specific-credential', Value: { Ref: 'AWS::StackId' } });
   }

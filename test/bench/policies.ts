@@ -30,7 +30,10 @@ export function policyDocuments(template: any, stack = 'Credentials'): PolicySiz
     if ('Fn::GetAtt' in v) {
       const [id, attr] = v['Fn::GetAtt'];
       const type = resources[id]?.Type;
-      if (type === 'AWS::IAM::User') return `arn:aws:iam::${ACCOUNT}:user/${generated(stack, id, 64)}`;
+      if (type === 'AWS::IAM::User') {
+        const user = resources[id].Properties ?? {};
+        return `arn:aws:iam::${ACCOUNT}:user${user.Path ?? '/'}${user.UserName ?? generated(stack, id, 64)}`;
+      }
       if (type === 'AWS::Logs::LogGroup') return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${generated(stack, id, 512)}:*`;
       if (attr === 'SecretArn') return secretArn(id);
       return `arn:aws:${type?.split('::')[1]?.toLowerCase()}:${REGION}:${ACCOUNT}:${generated(stack, id)}`;

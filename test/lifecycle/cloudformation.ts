@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateUserCommand, DeleteUserCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { RESOURCE_TYPE } from '../../src/handler-contract';
@@ -17,6 +17,8 @@ import type { LocalAws } from '../local-aws';
  * real bundled handler from cdk.out in a child Node process with a Lambda-like environment and context, and its
  * answer is caught on a local ResponseURL. Replacement cleanup, rollbacks and the Lambda timeout behave as on AWS.
  */
+
+const STACK_NAME = 'GitCredentialExample';
 
 type Template = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: Record<string, string> }> };
 
@@ -84,7 +86,7 @@ export class CloudFormation {
 
   /** The most recent event's invocation, e.g. to deliver the same event again. */
   public lastInvocation?: Invocation;
-  public readonly stackId = `arn:aws:cloudformation:us-east-1:123456789012:stack/GitCredentialExample/${randomUUID()}`;
+  public readonly stackId = `arn:aws:cloudformation:us-east-1:123456789012:stack/${STACK_NAME}/${randomUUID()}`;
   private deployed = new Map<string, Deployed>();
   private readonly iam: IAMClient;
   private readonly secretsManager: SecretsManagerClient;
@@ -266,6 +268,7 @@ export class CloudFormation {
     const started = Date.now();
     const child = spawn(process.execPath, ['-e', LAMBDA_RUNTIME, synth.handlerFile], {
       env: {
+        ...this.functionEnvironment(synth),
         PATH: process.env.PATH,
         HOME: os.tmpdir(),
         AWS_REGION: 'us-east-1',
@@ -301,6 +304,12 @@ export class CloudFormation {
     };
   }
 
+  /** The environment the function's template gives it, resolved as CloudFormation would. */
+  private functionEnvironment(synth: Synthesized): Record<string, string> {
+    const fn = Object.values(synth.template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path']);
+    return this.resolve(fn?.Properties?.Environment?.Variables ?? {});
+  }
+
   private needsReplacement(type: string, current: Deployed, properties: Record<string, any>): boolean {
     if (type === 'AWS::IAM::User') return (properties.UserName ?? current.physicalId) !== current.physicalId;
     if (type === 'AWS::SecretsManager::Secret') return (properties.Name ?? current.properties.Name) !== current.properties.Name;
@@ -308,17 +317,25 @@ export class CloudFormation {
   }
 
   private async createPlain(logicalId: string, type: string, properties: Record<string, any>): Promise<Deployed> {
-    const generated = `GitCredentialExample-${logicalId}-${randomBytes(6).toString('hex').toUpperCase()}`.slice(0, 64);
+    const generated = `${STACK_NAME}-${logicalId}-${randomBytes(6).toString('hex').toUpperCase()}`.slice(0, 64);
     if (type === 'AWS::IAM::User') {
       const out = await this.iam.send(new CreateUserCommand({ UserName: properties.UserName ?? generated }));
       return { type, physicalId: out.User!.UserName!, attributes: { Arn: out.User!.Arn! }, properties };
     }
     if (type === 'AWS::SecretsManager::Secret') {
-      // CloudFormation's GenerateSecretString: a random initial value the handler later replaces.
-      const out = await this.secretsManager.send(new CreateSecretCommand({
-        Name: properties.Name ?? generated, KmsKeyId: properties.KmsKeyId, SecretString: randomBytes(24).toString('base64'),
-      }));
-      return { type, physicalId: out.ARN!, attributes: {}, properties };
+      // CloudFormation's GenerateSecretString: a random initial value the handler later replaces. CloudFormation
+      // adds its own aws:cloudformation:* tags, which no API caller can set.
+      const arn = this.localAws.createSecret(properties.Name ?? generated, {
+        kmsKeyId: properties.KmsKeyId,
+        value: randomBytes(24).toString('base64'),
+        tags: [
+          ...(properties.Tags ?? []),
+          { Key: 'aws:cloudformation:stack-name', Value: STACK_NAME },
+          { Key: 'aws:cloudformation:stack-id', Value: this.stackId },
+          { Key: 'aws:cloudformation:logical-id', Value: logicalId },
+        ],
+      });
+      return { type, physicalId: arn, attributes: {}, properties };
     }
     // Roles, policies, the function and its log group are not modelled: only their names are referenced.
     return { type, physicalId: `${logicalId}-physical`, attributes: { Arn: `arn:aws:local:::${logicalId}` }, properties };
@@ -339,6 +356,8 @@ export class CloudFormation {
       if (value.Ref === 'AWS::Region') return 'us-east-1';
       if (value.Ref === 'AWS::AccountId') return this.localAws.accountId;
       if (value.Ref === 'AWS::Partition') return 'aws';
+      if (value.Ref === 'AWS::StackId') return this.stackId;
+      if (value.Ref === 'AWS::StackName') return STACK_NAME;
       return this.deployed.get(value.Ref)?.physicalId ?? `<unresolved ${value.Ref}>`;
     }
     if ('Fn::GetAtt' in value) {

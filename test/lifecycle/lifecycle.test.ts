@@ -1,4 +1,5 @@
-import { CreateServiceSpecificCredentialCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from './cloudformation';
@@ -62,8 +63,9 @@ const callsOf = (invocation: Invocation) => invocation.calls.map((c) => c.replac
 test('create, status change, reset, replacement and delete, each with its API calls', async () => {
   const created = await deploy(example());
   const first = expectSecretMatchesIam('ci-bot');
+  // The secret is checked to be this stack's before IAM issues anything to be written into it.
   expect(created.invocations.map(callsOf)).toEqual([
-    ['iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue'],
+    ['secretsmanager:DescribeSecret', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue'],
   ]);
   expect(first.doc).toMatchObject({ username: 'ci-bot-at-123456789012', serviceName: 'codecommit.amazonaws.com', iamUserName: 'ci-bot' });
   expect(first.credential.attributes.ServiceUserName).toBe('ci-bot-at-123456789012');
@@ -73,8 +75,9 @@ test('create, status change, reset, replacement and delete, each with its API ca
   expect(afterStatus.credential.physicalId).toBe(first.credential.physicalId);
   expect(afterStatus.stored.Status).toBe('Inactive');
   expect(afterStatus.doc.password).toBe(first.doc.password);
+  // The status is read first, and changed only because it differs.
   expect(deactivated.invocations.map(callsOf)).toEqual([
-    ['iam:UpdateServiceSpecificCredential', 'iam:ListServiceSpecificCredentials'],
+    ['iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential'],
   ]);
 
   const reset = await deploy(example({ status: CredentialStatus.INACTIVE, resetSerial: 1 }));
@@ -82,9 +85,11 @@ test('create, status change, reset, replacement and delete, each with its API ca
   expect(afterReset.credential.physicalId).toBe(first.credential.physicalId);
   expect(afterReset.doc.password).not.toBe(first.doc.password);
   expect(afterReset.stored.Status).toBe('Inactive');
+  // The secret is checked to be this stack's, and read for the resetSerial its value was issued for.
   expect(reset.invocations.map(callsOf)).toEqual([
-    ['iam:ResetServiceSpecificCredential', 'secretsmanager:PutSecretValue'],
+    ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:ResetServiceSpecificCredential', 'secretsmanager:PutSecretValue'],
   ]);
+  expect(afterReset.doc.resetSerial).toBe('1');
 
   const replaced = await deploy(example({ userName: 'ci-bot-2', status: CredentialStatus.INACTIVE, resetSerial: 1 }));
   const afterReplace = expectSecretMatchesIam('ci-bot-2');
@@ -95,11 +100,12 @@ test('create, status change, reset, replacement and delete, each with its API ca
 
   const deleted = await cfn.destroy(example({ userName: 'ci-bot-2' }));
   expectWellBehaved(deleted);
-  // The secret held this credential, so its previous version is checked for a credential to reinstate (as after a
-  // rolled-back replacement): here it names the one replaced earlier, whose user is gone.
+  // The stack's own secret records the credential, so it is deleted. The secret held it, so its previous version is
+  // checked for a credential to reinstate (as after a rolled-back replacement): it names the one replaced earlier,
+  // whose user is gone.
   expect(deleted.invocations.map(callsOf)).toEqual([[
-    'iam:DeleteServiceSpecificCredential', 'secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue',
-    'iam:ListServiceSpecificCredentials -> NoSuchEntity',
+    'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:DeleteServiceSpecificCredential',
+    'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials -> NoSuchEntity',
   ]]);
   expect(localAws.credentials()).toHaveLength(0);
 });
@@ -116,7 +122,10 @@ test('a failed CREATE is followed by a rollback DELETE that touches nothing', as
   expect(create.response).toMatchObject({ Status: 'FAILED' });
   expect(create.response!.Reason).toContain('marked for deletion');
   // PutSecretValue failing after Create: the new credential is deleted before the FAILED answer.
-  expect(callsOf(create)).toEqual(['iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue -> InvalidRequestException', 'iam:DeleteServiceSpecificCredential']);
+  expect(callsOf(create)).toEqual([
+    'secretsmanager:DescribeSecret', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue -> InvalidRequestException',
+    'iam:DeleteServiceSpecificCredential',
+  ]);
   expect(rollback.event).toMatchObject({ RequestType: 'Delete', PhysicalResourceId: create.response!.PhysicalResourceId });
   expect(rollback.calls).toEqual([]);
   expect(rollback.response).toMatchObject({ Status: 'SUCCESS' });
@@ -275,9 +284,224 @@ describe.each([
       expect(doc.apiKey).toBeUndefined();
       expect(credential.attributes.ServiceUserName).toBe(doc.username);
     }
-    expect(created.invocations.map(callsOf)).toEqual([['iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue']]);
+    expect(created.invocations.map(callsOf)).toEqual([['secretsmanager:DescribeSecret', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue']]);
 
     expectWellBehaved(await cfn.destroy(synth));
     expect(localAws.credentials()).toHaveLength(0);
+  });
+});
+
+/** A driver whose Lambda times out after `ms`, so that a call retried until the deadline fails in seconds. */
+async function withLambdaTimeout<T>(ms: number, body: (driver: CloudFormation) => Promise<T>): Promise<T> {
+  const driver = await CloudFormation.start(localAws, { lambdaTimeoutMs: ms });
+  try {
+    return await body(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+const denied = (action: string) => ({
+  code: 'AccessDenied',
+  status: 403,
+  message: `User: arn:aws:sts::123456789012:assumed-role/Handler/fn is not authorized to perform: iam:${action} with an explicit deny in a service control policy`,
+});
+
+describe('a rollback never gets stuck', () => {
+  test('a denied reset fails the update; the rollback UPDATE changes nothing and succeeds', async () => {
+    await withLambdaTimeout(5_000, async (driver) => {
+      await driver.deploy(example());
+      const before = localAws.credentials()[0];
+      localAws.inject({ service: 'iam', operation: 'ResetServiceSpecificCredential', times: 1_000, error: denied('ResetServiceSpecificCredential') });
+
+      const synth = example({ resetSerial: 1 });
+      const deployment = await driver.deploy(synth);
+
+      expectWellBehaved(deployment, synth);
+      const [update, rollback] = deployment.invocations;
+      expect(update.response).toMatchObject({ Status: 'FAILED' });
+      expect(update.response!.Reason).toContain('AccessDenied');
+      expect(rollback.event).toMatchObject({ RequestType: 'Update', ResourceProperties: { ResetSerial: '0' } });
+      expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.ServiceSpecificCredentialId });
+      expect(callsOf(rollback).filter((c) => c.startsWith('iam:Reset'))).toEqual([]);
+      expect(localAws.credentials()).toEqual([before]);
+      expect(currentDocument(localAws, driver.resourceOfType(CR)!.attributes.SecretArn).password).toBe(before.ServicePassword);
+    });
+  });
+
+  test('a denied status change fails the update; the rollback UPDATE changes nothing and succeeds', async () => {
+    await withLambdaTimeout(5_000, async (driver) => {
+      await driver.deploy(example());
+      const before = localAws.credentials()[0];
+      localAws.inject({ service: 'iam', operation: 'UpdateServiceSpecificCredential', times: 1_000, error: denied('UpdateServiceSpecificCredential') });
+
+      const synth = example({ status: CredentialStatus.INACTIVE });
+      const deployment = await driver.deploy(synth);
+
+      expectWellBehaved(deployment, synth);
+      const [update, rollback] = deployment.invocations;
+      expect(update.response).toMatchObject({ Status: 'FAILED' });
+      expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.ServiceSpecificCredentialId });
+      expect(callsOf(rollback).filter((c) => c.startsWith('iam:Update'))).toEqual([]);
+      expect(localAws.credentials()).toEqual([before]);
+    });
+  });
+
+  test('a rolled-back replacement that also changed resetSerial leaves the old password valid', async () => {
+    await deploy(example());
+    const before = expectSecretMatchesIam('ci-bot');
+    localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', error: { code: 'InvalidRequestException', status: 400, message: 'secret is being rotated' } });
+
+    const synth = example({ userName: 'ci-bot-2', resetSerial: 1 });
+    const deployment = await cfn.deploy(synth);
+
+    expectWellBehaved(deployment, synth);
+    const [update, rollback] = deployment.invocations;
+    expect(update.response).toMatchObject({ Status: 'FAILED' });
+    expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.credential.physicalId });
+    expect(callsOf(rollback).filter((c) => c.startsWith('iam:Reset'))).toEqual([]);
+    const after = expectSecretMatchesIam('ci-bot');
+    expect(after.stored.ServicePassword).toBe(before.stored.ServicePassword);
+    expect(after.doc.password).toBe(before.doc.password);
+  });
+
+  test('a reset that succeeded is not repeated when a later update changes only the status', async () => {
+    await deploy(example());
+    await deploy(example({ resetSerial: 1 }));
+    const reset = expectSecretMatchesIam('ci-bot');
+
+    const deployment = await deploy(example({ resetSerial: 1, status: CredentialStatus.INACTIVE }));
+
+    expect(deployment.invocations.map(callsOf)).toEqual([['iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential']]);
+    expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(reset.doc.password);
+  });
+});
+
+describe('a credential deleted outside CloudFormation is re-created by the next update that touches it', () => {
+  async function deleteOutOfBand(): Promise<string> {
+    const id = cfn.resourceOfType(CR)!.physicalId;
+    const client = new IAMClient({ endpoint: localAws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await client.send(new DeleteServiceSpecificCredentialCommand({ UserName: 'ci-bot', ServiceSpecificCredentialId: id }));
+    client.destroy();
+    expect(localAws.credentials()).toEqual([]);
+    return id;
+  }
+
+  test.each([
+    ['a reset', { resetSerial: 1 }, 'ci-bot'],
+    ['a status change', { status: CredentialStatus.INACTIVE }, 'ci-bot'],
+    ['a replacement', { userName: 'ci-bot-2' }, 'ci-bot-2'],
+  ])('%s', async (_, settings, userName) => {
+    await deploy(example());
+    const gone = await deleteOutOfBand();
+
+    const deployment = await deploy(example(settings));
+
+    expect(deployment.status).toBe('COMPLETE');
+    const { credential, stored } = expectSecretMatchesIam(userName);
+    expect(credential.physicalId).not.toBe(gone);
+    expect(stored.Status).toBe((settings as { status?: string }).status ?? 'Active');
+    expect(localAws.credentials()).toHaveLength(1);
+    expect(deployment.invocations.every((i) => i.response?.Status === 'SUCCESS')).toBe(true);
+  });
+});
+
+describe('only this stack\'s CloudFormation can drive the handler', () => {
+  const otherStack = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Other/6a1f0c1e-0000-4000-8000-000000000000';
+
+  test('an event from another stack is refused before any call', async () => {
+    const synth = example();
+    await deploy(synth);
+    const credential = cfn.resourceOfType(CR)!;
+    const event = { ...cfn.lastInvocation!.event, RequestType: 'Delete', PhysicalResourceId: credential.physicalId, StackId: otherStack } as any;
+
+    const invocation = await cfn.invoke(synth, event);
+
+    expect(invocation.response).toMatchObject({ Status: 'FAILED' });
+    expect(invocation.response!.Reason).toContain(cfn.stackId);
+    expect(invocation.calls).toEqual([]);
+    expect(localAws.credentials()).toHaveLength(1);
+  });
+
+  test('a DELETE naming another user\'s credential deletes nothing', async () => {
+    const synth = example();
+    await deploy(synth);
+    localAws.createUser('victim');
+    const client = new IAMClient({ endpoint: localAws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const victim = (await client.send(new CreateServiceSpecificCredentialCommand({ UserName: 'victim', ServiceName: 'codecommit.amazonaws.com' })))
+      .ServiceSpecificCredential!.ServiceSpecificCredentialId!;
+    client.destroy();
+    const create = cfn.lastInvocation!.event;
+    const event = {
+      ...create,
+      RequestType: 'Delete',
+      PhysicalResourceId: victim,
+      ResourceProperties: { ...create.ResourceProperties, UserName: 'victim' },
+    } as any;
+
+    const invocation = await cfn.invoke(synth, event);
+
+    expect(invocation.calls.filter((c) => c.startsWith('iam:Delete'))).toEqual([]);
+    expect(localAws.credentials({ userName: 'victim' }).map((c) => c.ServiceSpecificCredentialId)).toEqual([victim]);
+    expect(leaks(localAws, issued, { status: 'COMPLETE', invocations: [invocation] })).toEqual([]);
+  });
+
+  test('an UPDATE pointing at an outsider\'s secret that carries the stack\'s tag captures no password', async () => {
+    const synth = example();
+    await deploy(synth);
+    const before = expectSecretMatchesIam('ci-bot');
+    const secrets = new SecretsManagerClient({ endpoint: localAws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const trap = (await secrets.send(new CreateSecretCommand({
+      Name: 'outsider', SecretString: 'empty', Tags: [{ Key: 'cdk-service-specific-credential', Value: cfn.stackId }],
+    }))).ARN!;
+    secrets.destroy();
+    const update = cfn.lastInvocation!.event;
+    const event = {
+      ...update,
+      RequestType: 'Update',
+      PhysicalResourceId: before.credential.physicalId,
+      ResourceProperties: { ...update.ResourceProperties, SecretArn: trap, ResetSerial: '7' },
+      OldResourceProperties: update.ResourceProperties,
+    } as any;
+
+    const invocation = await cfn.invoke(synth, event);
+
+    expect(invocation.response).toMatchObject({ Status: 'FAILED' });
+    expect(invocation.response!.Reason).toContain(trap);
+    expect(invocation.calls.filter((c) => c.startsWith('iam:Reset') || c.startsWith('secretsmanager:Put'))).toEqual([]);
+    expect(localAws.secret(trap)!.versions.map((v) => v.secretString)).toEqual(['empty']);
+    expect(expectSecretMatchesIam('ci-bot').stored.ServicePassword).toBe(before.stored.ServicePassword);
+  });
+});
+
+describe('smaller defects', () => {
+  test('with any Lambda timeout, a credential whose secret could not be written is deleted', async () => {
+    // 6,001 ms leaves a fractional cleanup budget, which AbortSignal.timeout rejects.
+    await withLambdaTimeout(6_001, async (driver) => {
+      localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', error: { code: 'InvalidRequestException', status: 400, message: 'secret is being rotated' } });
+
+      const synth = example();
+      const deployment = await driver.deploy(synth);
+
+      expectWellBehaved(deployment, synth);
+      expect(deployment.invocations[0].response).toMatchObject({ Status: 'FAILED' });
+      expect(callsOf(deployment.invocations[0])).toContain('iam:DeleteServiceSpecificCredential');
+      expect(localAws.credentials()).toEqual([]);
+    });
+  });
+
+  test('an answer with a long error message still fits CloudFormation\'s 4,096 bytes', async () => {
+    const message = 'Service control policy denies this request: ' + 'ünïcödé '.repeat(700);
+    localAws.inject({ service: 'iam', operation: 'CreateServiceSpecificCredential', error: { code: 'ValidationError', status: 400, message } });
+
+    const synth = example();
+    const deployment = await cfn.deploy(synth);
+
+    expectWellBehaved(deployment, synth);
+    const [create] = deployment.invocations;
+    expect(Buffer.byteLength(create.responseBody!)).toBeLessThanOrEqual(4_096);
+    expect(create.response).toMatchObject({ Status: 'FAILED', RequestId: create.event.RequestId, StackId: cfn.stackId });
+    expect(create.response!.Reason).toMatch(/^ValidationError: Service control policy denies this request: ünïcödé/);
+    expect(create.response!.Reason).toMatch(/\(truncated\)$/);
   });
 });

@@ -134,12 +134,13 @@ export class Iam {
   private find(p: Record<string, string>): StoredCredential {
     const id = p.ServiceSpecificCredentialId ?? '';
     if (!/^\w{20,128}$/.test(id)) {
-      throw validation(`1 validation error detected: Value '${id}' at 'serviceSpecificCredentialId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+`);
+      throw validation("1 validation error detected: Value at 'serviceSpecificCredentialId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+");
     }
     const userName = p.UserName ?? CALLER;
     this.user(userName);
     const found = this.credentials.find((c) => c.ServiceSpecificCredentialId === id && c.UserName === userName);
-    if (!found) throw notFound(`The Service Specific Credential with id ${id} cannot be found.`);
+    // Real IAM's wording (recorded against AWS): it does not say whether the id or the user was wrong.
+    if (!found) throw notFound(`No such credential ${id} exists`);
     return found;
   }
 }

@@ -22,7 +22,8 @@ export interface LocalAws {
   createUser(userName: string): string;
   /** Copies of the stored credentials, secrets included, for assertions. */
   credentials(filter?: { userName?: string; serviceName?: string }): StoredCredential[];
-  createSecret(name: string, options?: { kmsKeyId?: string }): string;
+  /** Creates a secret as CloudFormation would: it may carry `aws:cloudformation:*` tags, which no API caller can set. */
+  createSecret(name: string, options?: { kmsKeyId?: string; tags?: Array<{ Key: string; Value: string }>; value?: string }): string;
   secret(arnOrName: string): StoredSecret | undefined;
   inject(fault: Fault): void;
   clearFaults(): void;
@@ -121,7 +122,11 @@ export async function startLocalAws(options: { accountId?: string } = {}): Promi
     credentials: (filter = {}) => iam.credentials
       .filter((c) => (!filter.userName || c.UserName === filter.userName) && (!filter.serviceName || c.ServiceName === filter.serviceName))
       .map((c) => ({ ...c })),
-    createSecret: (name, opts = {}) => sm.create(name, opts.kmsKeyId).arn,
+    createSecret: (name, opts = {}) => {
+      const secret = sm.create(name, opts.kmsKeyId, opts.tags);
+      if (opts.value !== undefined) sm.handle('PutSecretValue', { SecretId: secret.arn, SecretString: opts.value });
+      return secret.arn;
+    },
     secret: (arnOrName) => sm.secrets.find((s) => s.arn === arnOrName || s.name === arnOrName),
     inject: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
     clearFaults: () => faults.splice(0),

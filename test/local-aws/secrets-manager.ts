@@ -7,6 +7,7 @@ export interface StoredSecret {
   arn: string;
   name: string;
   kmsKeyId?: string;
+  tags: Array<{ Key: string; Value: string }>;
   deleted: boolean;
   versions: Array<{ id: string; secretString?: string; stages: string[]; created: Date }>;
 }
@@ -21,7 +22,7 @@ export class SecretsManager {
   public handle(operation: string, input: Record<string, any>): object {
     switch (operation) {
       case 'CreateSecret': {
-        const secret = this.create(input.Name, input.KmsKeyId);
+        const secret = this.create(input.Name, input.KmsKeyId, userTags(input.Tags));
         if (input.SecretString !== undefined) this.put(secret, input.SecretString, input.ClientRequestToken);
         return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.id };
       }
@@ -35,7 +36,11 @@ export class SecretsManager {
         const version = input.VersionId
           ? secret.versions.find((v) => v.id === input.VersionId)
           : secret.versions.find((v) => v.stages.includes(input.VersionStage ?? 'AWSCURRENT'));
-        if (!version) throw new AwsError('ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret value for the version.");
+        if (!version) {
+          throw new AwsError('ResourceNotFoundException', 400, input.VersionId
+            ? `Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId}`
+            : `Secrets Manager can't find the specified secret value for staging label: ${input.VersionStage ?? 'AWSCURRENT'}`);
+        }
         return {
           ARN: secret.arn,
           Name: secret.name,
@@ -51,12 +56,21 @@ export class SecretsManager {
           ARN: secret.arn,
           Name: secret.name,
           KmsKeyId: secret.kmsKeyId,
+          Tags: secret.tags.length ? secret.tags : undefined,
+          DeletedDate: secret.deleted ? Date.now() / 1000 : undefined,
           VersionIdsToStages: Object.fromEntries(secret.versions.filter((v) => v.stages.length).map((v) => [v.id, v.stages])),
         };
       }
       case 'ListSecretVersionIds': {
         const secret = this.live(input.SecretId);
         return { ARN: secret.arn, Name: secret.name, Versions: secret.versions.map((v) => ({ VersionId: v.id, VersionStages: v.stages })) };
+      }
+      case 'TagResource': {
+        const secret = this.find(input.SecretId);
+        for (const tag of userTags(input.Tags)) {
+          secret.tags = [...secret.tags.filter((t) => t.Key !== tag.Key), tag];
+        }
+        return {};
       }
       case 'DeleteSecret': {
         const secret = this.find(input.SecretId);
@@ -68,10 +82,11 @@ export class SecretsManager {
     }
   }
 
-  public create(name: string, kmsKeyId?: string): StoredSecret {
+  /** @param tags may carry the `aws:` tags that only AWS itself (CloudFormation) can set */
+  public create(name: string, kmsKeyId?: string, tags: StoredSecret['tags'] = []): StoredSecret {
     if (this.secrets.some((s) => s.name === name)) throw new AwsError('ResourceExistsException', 400, `The operation failed because the secret ${name} already exists.`);
     const suffix = randomBytes(6).toString('base64').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 6);
-    const secret: StoredSecret = { arn: `arn:aws:secretsmanager:us-east-1:${this.accountId}:secret:${name}-${suffix}`, name, kmsKeyId, deleted: false, versions: [] };
+    const secret: StoredSecret = { arn: `arn:aws:secretsmanager:us-east-1:${this.accountId}:secret:${name}-${suffix}`, name, kmsKeyId, tags, deleted: false, versions: [] };
     this.secrets.push(secret);
     return secret;
   }
@@ -93,7 +108,8 @@ export class SecretsManager {
     if (same) {
       // Idempotent for the same value; a token names one version forever.
       if (same.secretString === value) return same;
-      throw new AwsError('ResourceExistsException', 400, "You can't modify an existing version, you can only create a new version.");
+      throw new AwsError('ResourceExistsException', 400,
+        `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${secret.arn}`);
     }
     for (const v of secret.versions) {
       v.stages = v.stages.includes('AWSCURRENT') ? ['AWSPREVIOUS'] : v.stages.filter((s) => s !== 'AWSPREVIOUS');
@@ -102,4 +118,14 @@ export class SecretsManager {
     secret.versions.push(version);
     return version;
   }
+}
+
+/**
+ * Tags as a caller may set them. The `aws:` prefix is reserved for AWS ("You can't edit or delete tag names or values
+ * with this prefix", Secrets Manager user guide); the message here is not a recorded one.
+ */
+function userTags(tags: Array<{ Key: string; Value: string }> = []): Array<{ Key: string; Value: string }> {
+  const reserved = tags.find((t) => t.Key.toLowerCase().startsWith('aws:'));
+  if (reserved) throw new AwsError('ValidationException', 400, `Tag keys beginning with 'aws:' are reserved for AWS use: ${reserved.Key}`);
+  return tags.map(({ Key, Value }) => ({ Key, Value }));
 }
