@@ -81,7 +81,8 @@ export async function onUpdate(ctx: Context, id: string, oldProps: Props, props:
   credential ??= listed ?? await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
   // Deleted out of band (IAM's NoSuchEntity does not say what is missing; the List above did): a new one takes its place.
   if (!credential) return onCreate(ctx, props, requestId);
-  if (credential.Status !== props.Status) {
+  // Only a status the properties changed: an expired API key (status Expired) cannot be activated, and is left alone.
+  if (plan.statusChange && credential.Status !== props.Status) {
     try {
       await ctx.iam.setStatus(ctx.budget, props.UserName, id, props.Status);
     } catch (err) {

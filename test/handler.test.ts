@@ -297,6 +297,18 @@ describe('UPDATE', () => {
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
   });
 
+  test('an expired API key is not re-activated by an update that does not change the status', async () => {
+    const bedrock = props({ ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: '30' });
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({
+      ServiceSpecificCredentials: [{ ...apiKeyCredential('alice', id), ServiceCredentialSecret: undefined, Status: 'Expired' } as any],
+    });
+
+    const response = await run(updateEvent(id, bedrock, bedrock, base()));
+
+    expect(iam).not.toHaveReceivedCommand(UpdateServiceSpecificCredentialCommand);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
   test('a NoSuchEntity whose credential still exists is not taken for an out-of-band delete', async () => {
     iam.on(ResetServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, `No such credential ${id} exists`));
     iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [{ ...passwordCredential('alice', id), ServicePassword: undefined } as any] });
