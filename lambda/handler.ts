@@ -135,18 +135,20 @@ function hint(err: unknown): string {
     + 'so the handler\'s policy names the wrong ARN. ';
 }
 
-/** The response, its reason cut (after redaction, so never into a secret) until the body fits CloudFormation's limit. */
+/** The response, its reason cut (after redaction, so never into a secret) to what fits CloudFormation's limit. */
 function fit(response: CloudFormationCustomResourceResponse): CloudFormationCustomResourceResponse {
+  if (Buffer.byteLength(JSON.stringify(response)) <= MAX_RESPONSE_BYTES || !response.Reason) return response;
   const suffix = ' (truncated)';
-  let fitted = response;
-  while (Buffer.byteLength(JSON.stringify(fitted)) > MAX_RESPONSE_BYTES && fitted.Reason) {
-    const excess = Buffer.byteLength(JSON.stringify(fitted)) - MAX_RESPONSE_BYTES;
-    const reason = fitted.Reason.endsWith(suffix) ? fitted.Reason.slice(0, -suffix.length) : fitted.Reason;
-    if (!reason) break;
-    // Characters, not bytes, are cut: at least as many as the excess, so the loop ends in a few rounds.
-    fitted = { ...fitted, Reason: Array.from(reason).slice(0, -(excess + suffix.length)).join('') + suffix };
+  const budget = MAX_RESPONSE_BYTES - Buffer.byteLength(JSON.stringify({ ...response, Reason: suffix }));
+  let reason = '';
+  let used = 0;
+  // Whole characters, each counted as the bytes JSON makes of it (escapes, multi-byte UTF-8).
+  for (const char of response.Reason) {
+    used += Buffer.byteLength(JSON.stringify(char)) - 2;
+    if (used > budget) break;
+    reason += char;
   }
-  return fitted;
+  return { ...response, Reason: reason + suffix };
 }
 
 /** The event without the pre-signed ResponseURL, which would let anyone answer for this resource. */

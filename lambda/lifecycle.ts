@@ -35,8 +35,13 @@ export interface Context {
 // An UPDATE converges on what its properties ask for and changes only what differs: CloudFormation's rollback UPDATE
 // repeats whatever the failed update asked for, even what never happened, and a rollback that fails strands the stack.
 
-export async function onCreate(ctx: Context, props: Props, requestId: string): Promise<Outcome> {
+/** @param replacing the credential this one replaces, which the secret may hold until the new one is written */
+export async function onCreate(ctx: Context, props: Props, requestId: string, replacing?: string): Promise<Outcome> {
   await checkSecretOwned(ctx, props.SecretArn);
+  const current = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
+  // A repeated delivery of this CREATE finds its own earlier write, and answers with it instead of creating again.
+  if (current?.versionId === requestId) return outcomeOf(current.document!, props);
+  await checkNotAnother(ctx, props.SecretArn, readDocument(current?.document), replacing);
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props));
@@ -72,21 +77,22 @@ export async function onUpdate(ctx: Context, id: string, oldProps: Props, props:
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
     // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds.
-    if (!listed || !hasAge(listed, props)) return onCreate(ctx, props, requestId);
+    if (!listed || !hasAge(listed, props)) return onCreate(ctx, props, requestId, id);
   }
   let credential: ServiceSpecificCredentialMetadata | undefined;
-  if (plan.reset && !(await holdsValue(ctx, props, id))) {
+  if (plan.reset && !(await holdsValue(ctx, oldProps, props, id))) {
     credential = await reset(ctx, props, id);
+    if (!credential) return onCreate(ctx, props, requestId, id);
   }
   credential ??= listed ?? await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
   // Deleted out of band (IAM's NoSuchEntity does not say what is missing; the List above did): a new one takes its place.
-  if (!credential) return onCreate(ctx, props, requestId);
+  if (!credential) return onCreate(ctx, props, requestId, id);
   // Only a status the properties changed: an expired API key (status Expired) cannot be activated, and is left alone.
   if (plan.statusChange && credential.Status !== props.Status) {
     try {
       await ctx.iam.setStatus(ctx.budget, props.UserName, id, props.Status);
     } catch (err) {
-      if (await gone(ctx, props, id, err)) return onCreate(ctx, props, requestId);
+      if (await gone(ctx, props, id, err)) return onCreate(ctx, props, requestId, id);
       throw err;
     }
   }
@@ -96,7 +102,14 @@ export async function onUpdate(ctx: Context, id: string, oldProps: Props, props:
 export async function onDelete(ctx: Context, id: string, props: Props): Promise<Outcome> {
   // A failed CREATE answered with an id that names no credential: there is nothing of ours to delete.
   if (!isCredentialId(id)) return { physicalId: id };
-  const record = await recorded(ctx, props.SecretArn, id);
+  let record: Awaited<ReturnType<typeof recorded>>;
+  try {
+    record = await recorded(ctx, props.SecretArn, id);
+  } catch (err) {
+    // Without its record nothing shows the credential is this stack's; one that no longer exists needs nothing.
+    if (!(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, false))) return { physicalId: id };
+    throw err;
+  }
   if (!record) {
     ctx.log(`credential ${id} left alone: secret ${props.SecretArn} does not record it as one of this stack's`);
     return { physicalId: id };
@@ -114,11 +127,44 @@ export async function onDelete(ctx: Context, id: string, props: Props): Promise<
   return { physicalId: id };
 }
 
-/** Whether the secret already holds this credential's value, issued for the resetSerial asked for. */
-async function holdsValue(ctx: Context, props: Props, id: string): Promise<boolean> {
+/**
+ * Whether the secret already holds this credential's current value, issued for the resetSerial asked for. When the
+ * update also moves the credential to another secret (a new secretName), a rollback comes back to a secret whose
+ * value a reset into the other one may have killed: the newer value of the two is the current one.
+ */
+async function holdsValue(ctx: Context, oldProps: Props, props: Props, id: string): Promise<boolean> {
   await checkSecretOwned(ctx, props.SecretArn);
-  const stored = readDocument(await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' }));
-  return stored?.ServiceSpecificCredentialId === id && stored.ResetSerial === props.ResetSerial;
+  const current = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
+  const stored = readDocument(current?.document);
+  await checkNotAnother(ctx, props.SecretArn, stored, id);
+  if (stored?.ServiceSpecificCredentialId !== id || stored.ResetSerial !== props.ResetSerial) return false;
+  const other = oldProps.SecretArn !== props.SecretArn ? await readOwned(ctx, oldProps.SecretArn) : undefined;
+  return !(other && readDocument(other.document)?.ServiceSpecificCredentialId === id && other.created > current!.created);
+}
+
+/** The current version of another of this stack's secrets; undefined if it is gone or not the stack's. */
+async function readOwned(ctx: Context, secretArn: string) {
+  try {
+    await checkSecretOwned(ctx, secretArn);
+    return await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSCURRENT' });
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A secret holds one credential. An event that would write another into a secret that holds a credential which still
+ * exists (and is not the one being replaced) did not come from this construct's CloudFormation: whoever reads that
+ * secret would get a credential that is not theirs.
+ */
+async function checkNotAnother(ctx: Context, secretArn: string, stored: StoredCredential | undefined, allowed?: string): Promise<void> {
+  if (!stored || stored.ServiceSpecificCredentialId === allowed) return;
+  const { UserName, ServiceName, ServiceSpecificCredentialId: other } = stored;
+  if (await ctx.iam.find(ctx.budget, UserName!, ServiceName!, other!, false)) {
+    throw new UserError(`Secret ${secretArn} holds credential ${other} of IAM user '${UserName}', which still exists: `
+      + 'the handler writes no other credential into it. Nothing was changed');
+  }
 }
 
 /** A new secret value for the credential, stored before anything else can fail; undefined when the credential is gone. */
@@ -159,7 +205,7 @@ async function recorded(ctx: Context, secretArn: string, id: string): Promise<{ 
       + `'aws iam delete-service-specific-credential --service-specific-credential-id ${id} --user-name <user>' and retry`);
   }
   for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
-    const stored = readDocument(await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: stage }));
+    const stored = readDocument((await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: stage }))?.document);
     if (stored?.ServiceSpecificCredentialId === id) return { credential: stored, current: stage === 'AWSCURRENT' };
   }
   return undefined;
@@ -171,7 +217,7 @@ async function recorded(ctx: Context, secretArn: string, id: string): Promise<{ 
  * still exists, its value becomes current again.
  */
 async function reinstate(ctx: Context, secretArn: string, deletedId: string): Promise<void> {
-  const previousDocument = await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSPREVIOUS' });
+  const previousDocument = (await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSPREVIOUS' }))?.document;
   const previous = readDocument(previousDocument);
   if (!previous || previous.ServiceSpecificCredentialId === deletedId) return;
   if (await ctx.iam.find(ctx.budget, previous.UserName!, previous.ServiceName!, previous.ServiceSpecificCredentialId!, false)) {
@@ -203,8 +249,11 @@ function hasAge(found: ServiceSpecificCredentialMetadata, props: Props): boolean
 
 /** The outcome an earlier delivery of the same CREATE stored in the secret, if there was one. */
 async function earlierDelivery(ctx: Context, props: Props, requestId: string): Promise<Outcome | undefined> {
-  const document = await ctx.secrets.read(ctx.cleanupBudget(), props.SecretArn, { VersionId: requestId });
-  if (!document) return undefined;
+  const version = await ctx.secrets.read(ctx.cleanupBudget(), props.SecretArn, { VersionId: requestId });
+  return version?.document ? outcomeOf(version.document, props) : undefined;
+}
+
+function outcomeOf(document: string, props: Props): Outcome {
   const credential = credentialFromDocument(document);
   return { physicalId: credential.ServiceSpecificCredentialId!, data: attributesOf(credential, props.SecretArn) };
 }

@@ -6,6 +6,13 @@ export class AlreadyWritten extends Error {}
 
 const passing = (err: unknown) => isTransient(err) || isAccessDenied(err);
 
+/** One version of a secret: its document (which holds the secret value), id and creation time (ms). */
+export interface StoredVersion {
+  readonly document?: string;
+  readonly versionId?: string;
+  readonly created: number;
+}
+
 export class Secrets {
   constructor(private readonly client: SecretsManagerClient) {}
 
@@ -23,12 +30,14 @@ export class Secrets {
     }
   }
 
-  /** The document stored under a version id or stage, or undefined when there is no such version. */
-  public async read(budget: Budget, secretArn: string, version: { VersionId: string } | { VersionStage: string }): Promise<string | undefined> {
+  /** The version stored under a version id or stage, or undefined when there is no such version. */
+  public async read(
+    budget: Budget, secretArn: string, version: { VersionId: string } | { VersionStage: string },
+  ): Promise<StoredVersion | undefined> {
     try {
       const out = await withRetry(budget, 'secretsmanager:GetSecretValue', passing, (abortSignal) =>
         this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...version }), { abortSignal }));
-      return out.SecretString;
+      return { document: out.SecretString, versionId: out.VersionId, created: out.CreatedDate?.getTime() ?? 0 };
     } catch (err) {
       if (errorCode(err) === 'ResourceNotFound') return undefined;
       throw err;

@@ -125,13 +125,13 @@ describe('CREATE', () => {
     });
   });
 
-  test('makes three API calls: DescribeSecret (the secret is this stack\'s), Create and PutSecretValue', async () => {
+  test('makes four API calls: DescribeSecret and GetSecretValue (the secret is this stack\'s and holds no other credential), Create, Put', async () => {
     iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential() });
 
     await run(createEvent(props(), base()));
 
     expect(iam.calls()).toHaveLength(1);
-    expect(sm.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeSecretCommand', 'PutSecretValueCommand']);
+    expect(sm.calls().map((c) => c.args[0].constructor.name)).toEqual(['DescribeSecretCommand', 'GetSecretValueCommand', 'PutSecretValueCommand']);
   });
 
   test.each([
@@ -358,25 +358,42 @@ describe('DELETE', () => {
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
   });
 
+  const listed = (id: string) => iam.on(ListServiceSpecificCredentialsCommand).resolves({
+    ServiceSpecificCredentials: [{ ...passwordCredential('alice', id), ServicePassword: undefined } as any],
+  });
+
   test('a secret that is gone proves nothing: FAILED, naming the credential to delete by hand', async () => {
     const id = credentialId();
+    listed(id);
     sm.on(DescribeSecretCommand).rejects(iamError(ResourceNotFoundException, "Secrets Manager can't find the specified secret.", 400));
 
     const response = await run(deleteEvent(id, props(), base()));
 
-    expect(iam.calls()).toHaveLength(0);
+    expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
     expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
     expect(response.Reason).toContain(`--service-specific-credential-id ${id}`);
   });
 
   test('a secret that cannot be read proves nothing: FAILED with the reason, nothing deleted', async () => {
+    const id = credentialId();
+    listed(id);
     sm.on(GetSecretValueCommand).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
+
+    const response = await run(deleteEvent(id, props(), base()));
+
+    expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('DecryptionFailure');
+  });
+
+  test('without its record, a credential that no longer exists needs nothing: SUCCESS', async () => {
+    sm.on(DescribeSecretCommand).rejects(iamError(ResourceNotFoundException, "Secrets Manager can't find the specified secret.", 400));
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [] });
 
     const response = await run(deleteEvent(credentialId(), props(), base()));
 
-    expect(iam.calls()).toHaveLength(0);
-    expect(response.Status).toBe('FAILED');
-    expect(response.Reason).toContain('DecryptionFailure');
+    expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
+    expect(response.Status).toBe('SUCCESS');
   });
 
   describe('of a credential whose value the secret holds', () => {
@@ -528,6 +545,20 @@ describe('invariant 2: the secret value never leaves Secrets Manager', () => {
     expect(response.Status).toBe('FAILED');
     expect(response.Reason).toContain('*****');
     // The afterEach check asserts the password itself is absent.
+  });
+
+  test.each([
+    ['4-byte characters', '\u{1F511}'.repeat(3_000)],
+    ['characters JSON escapes', '"\\\n'.repeat(3_000)],
+  ])('a reason of %s is cut to what fits 4,096 bytes, keeping as much as fits', async (_, tail) => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400, `bad request: ${tail}`));
+
+    const response = await run(createEvent(props(), base()));
+
+    const body = Buffer.byteLength(catcher.rawBodies[catcher.rawBodies.length - 1]);
+    expect(body).toBeLessThanOrEqual(4_096);
+    expect(body).toBeGreaterThan(4_000);
+    expect(response.Reason).toMatch(/^ValidationError: bad request: .* \(truncated\)$/s);
   });
 
   test('the logged event carries neither the ResponseURL nor anything but ids and names', async () => {

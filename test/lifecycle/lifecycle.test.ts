@@ -1,5 +1,5 @@
 import { CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from './cloudformation';
@@ -63,9 +63,9 @@ const callsOf = (invocation: Invocation) => invocation.calls.map((c) => c.replac
 test('create, status change, reset, replacement and delete, each with its API calls', async () => {
   const created = await deploy(example());
   const first = expectSecretMatchesIam('ci-bot');
-  // The secret is checked to be this stack's before IAM issues anything to be written into it.
+  // Before IAM issues anything, the secret is checked to be this stack's and to hold no other living credential.
   expect(created.invocations.map(callsOf)).toEqual([
-    ['secretsmanager:DescribeSecret', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue'],
+    ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue'],
   ]);
   expect(first.doc).toMatchObject({ username: 'ci-bot-at-123456789012', serviceName: 'codecommit.amazonaws.com', iamUserName: 'ci-bot' });
   expect(first.credential.attributes.ServiceUserName).toBe('ci-bot-at-123456789012');
@@ -123,7 +123,8 @@ test('a failed CREATE is followed by a rollback DELETE that touches nothing', as
   expect(create.response!.Reason).toContain('marked for deletion');
   // PutSecretValue failing after Create: the new credential is deleted before the FAILED answer.
   expect(callsOf(create)).toEqual([
-    'secretsmanager:DescribeSecret', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue -> InvalidRequestException',
+    'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:CreateServiceSpecificCredential',
+    'secretsmanager:PutSecretValue -> InvalidRequestException',
     'iam:DeleteServiceSpecificCredential',
   ]);
   expect(rollback.event).toMatchObject({ RequestType: 'Delete', PhysicalResourceId: create.response!.PhysicalResourceId });
@@ -284,7 +285,9 @@ describe.each([
       expect(doc.apiKey).toBeUndefined();
       expect(credential.attributes.ServiceUserName).toBe(doc.username);
     }
-    expect(created.invocations.map(callsOf)).toEqual([['secretsmanager:DescribeSecret', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue']]);
+    expect(created.invocations.map(callsOf)).toEqual([[
+      'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue',
+    ]]);
 
     expectWellBehaved(await cfn.destroy(synth));
     expect(localAws.credentials()).toHaveLength(0);
@@ -503,5 +506,114 @@ describe('smaller defects', () => {
     expect(create.response).toMatchObject({ Status: 'FAILED', RequestId: create.event.RequestId, StackId: cfn.stackId });
     expect(create.response!.Reason).toMatch(/^ValidationError: Service control policy denies this request: ünïcödé/);
     expect(create.response!.Reason).toMatch(/\(truncated\)$/);
+  });
+});
+
+describe('found by an adversarial review', () => {
+  const named = (secretName: string) => synthesize((app) => {
+    const stack = new Stack(app, 'GitCredentialExample', { env: { account: '123456789012', region: 'us-east-1' } });
+    const user = new iam.User(stack, 'GitUser', { userName: 'ci-bot' });
+    new ServiceSpecificCredential(stack, 'GitCredential', { user, service: CredentialService.CODECOMMIT, secretName });
+    return stack;
+  });
+
+  test('a new secretName rolled back after the reset into the new secret: the old secret gets a working value again', async () => {
+    await deploy(named('git-a'));
+    const synth = named('git-b');
+
+    const deployment = await cfn.deploy(synth, { failAfterResources: true });
+
+    expectWellBehaved(deployment, synth);
+    expect(deployment.invocations.map((i) => `${i.event.RequestType} ${i.response?.Status}`)).toEqual(['Update SUCCESS', 'Update SUCCESS']);
+    // The old secret's value died with the reset into the new one: the rollback resets again, into the old secret.
+    expect(callsOf(deployment.invocations[1])).toContain('iam:ResetServiceSpecificCredential');
+    expectSecretMatchesIam('ci-bot');
+  });
+
+  test('a denied reset into a new secret: the rollback to the old secret changes nothing and succeeds', async () => {
+    await withLambdaTimeout(5_000, async (driver) => {
+      await driver.deploy(named('git-a'));
+      const before = localAws.credentials()[0];
+      localAws.inject({ service: 'iam', operation: 'ResetServiceSpecificCredential', times: 1_000, error: denied('ResetServiceSpecificCredential') });
+
+      const deployment = await driver.deploy(named('git-b'));
+
+      expect(deployment.invocations.map((i) => `${i.event.RequestType} ${i.response?.Status}`)).toEqual(['Update FAILED', 'Update SUCCESS']);
+      expect(callsOf(deployment.invocations[1]).filter((c) => c.startsWith('iam:Reset'))).toEqual([]);
+      expect(localAws.credentials()).toEqual([before]);
+    });
+  });
+
+  test('a secret deleted by hand: the DELETE names what to do, and once that is done, the retried DELETE succeeds', async () => {
+    const synth = example();
+    await deploy(synth);
+    const credential = cfn.resourceOfType(CR)!;
+    const config = { endpoint: localAws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } };
+    const secrets = new SecretsManagerClient(config);
+    await secrets.send(new DeleteSecretCommand({ SecretId: credential.attributes.SecretArn, RecoveryWindowInDays: 7 }));
+    secrets.destroy();
+    const { OldResourceProperties: _, ...create } = cfn.lastInvocation!.event as any;
+    const event = { ...create, RequestType: 'Delete', PhysicalResourceId: credential.physicalId };
+
+    const first = await cfn.invoke(synth, event);
+    const client = new IAMClient(config);
+    await client.send(new DeleteServiceSpecificCredentialCommand({ UserName: 'ci-bot', ServiceSpecificCredentialId: credential.physicalId }));
+    client.destroy();
+    const retried = await cfn.invoke(synth, { ...event, RequestId: 'retried' });
+
+    expect(first.response).toMatchObject({ Status: 'FAILED' });
+    expect(first.response!.Reason).toContain(`--service-specific-credential-id ${credential.physicalId}`);
+    expect(retried.response).toMatchObject({ Status: 'SUCCESS' });
+  });
+
+  describe('events with the real StackId that point one credential at another credential\'s secret', () => {
+    const two = () => synthesize((app) => {
+      const stack = new Stack(app, 'GitCredentialExample', { env: { account: '123456789012', region: 'us-east-1' } });
+      for (const name of ['alice', 'bob']) {
+        new ServiceSpecificCredential(stack, `Cred-${name}`, { user: new iam.User(stack, name, { userName: name }), service: CredentialService.CODECOMMIT });
+      }
+      return stack;
+    });
+    const resources = () => localAws.credentials().map((c) => [c.ServiceSpecificCredentialId, c.UserName, c.ServicePassword]);
+
+    test('an UPDATE that would reset bob into alice\'s secret is refused', async () => {
+      const synth = two();
+      await deploy(synth);
+      const [alice, bob] = ['alice', 'bob'].map((u) => localAws.credentials({ userName: u })[0]);
+      const aliceSecret = localAws.secretsHolding(alice.ServiceSpecificCredentialId)[0];
+      const base = cfn.lastInvocation!.event as any;
+      const props = { ...base.ResourceProperties, UserName: 'bob', SecretArn: localAws.secretsHolding(bob.ServiceSpecificCredentialId)[0] };
+      const before = resources();
+
+      const invocation = await cfn.invoke(synth, {
+        ...base,
+        RequestType: 'Update',
+        PhysicalResourceId: bob.ServiceSpecificCredentialId,
+        OldResourceProperties: props,
+        ResourceProperties: { ...props, SecretArn: aliceSecret, ResetSerial: '99' },
+      });
+
+      expect(invocation.response).toMatchObject({ Status: 'FAILED' });
+      expect(invocation.response!.Reason).toContain(`holds credential ${alice.ServiceSpecificCredentialId} of IAM user 'alice'`);
+      expect(resources()).toEqual(before);
+      expect(currentDocument(localAws, aliceSecret).iamUserName).toBe('alice');
+    });
+
+    test('a CREATE of a credential for bob into alice\'s secret is refused', async () => {
+      const synth = two();
+      await deploy(synth);
+      const alice = localAws.credentials({ userName: 'alice' })[0];
+      const aliceSecret = localAws.secretsHolding(alice.ServiceSpecificCredentialId)[0];
+      const { OldResourceProperties: _, PhysicalResourceId: __, ...base } = cfn.lastInvocation!.event as any;
+      const before = resources();
+
+      const invocation = await cfn.invoke(synth, {
+        ...base, RequestType: 'Create', RequestId: 'forged', ResourceProperties: { ...base.ResourceProperties, UserName: 'bob', SecretArn: aliceSecret },
+      });
+
+      expect(invocation.response).toMatchObject({ Status: 'FAILED' });
+      expect(invocation.calls.filter((c) => c.startsWith('iam:Create'))).toEqual([]);
+      expect(resources()).toEqual(before);
+    });
   });
 });

@@ -25,6 +25,8 @@ export interface LocalAws {
   /** Creates a secret as CloudFormation would: it may carry `aws:cloudformation:*` tags, which no API caller can set. */
   createSecret(name: string, options?: { kmsKeyId?: string; tags?: Array<{ Key: string; Value: string }>; value?: string }): string;
   secret(arnOrName: string): StoredSecret | undefined;
+  /** The ARNs of the secrets whose current version names this credential id. */
+  secretsHolding(credentialId: string): string[];
   inject(fault: Fault): void;
   clearFaults(): void;
   resetCalls(): void;
@@ -128,6 +130,9 @@ export async function startLocalAws(options: { accountId?: string } = {}): Promi
       return secret.arn;
     },
     secret: (arnOrName) => sm.secrets.find((s) => s.arn === arnOrName || s.name === arnOrName),
+    secretsHolding: (credentialId) => sm.secrets
+      .filter((s) => s.versions.some((v) => v.stages.includes('AWSCURRENT') && v.secretString?.includes(`"${credentialId}"`)))
+      .map((s) => s.arn),
     inject: (fault) => faults.push({ ...fault, left: fault.times ?? 1 }),
     clearFaults: () => faults.splice(0),
     resetCalls: () => calls.splice(0),
