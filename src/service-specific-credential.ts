@@ -5,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { CredentialService, CredentialStatus } from './credential-service';
 import { CredentialResourceProperties, RESOURCE_TYPE } from './handler-contract';
+import { ImportedServiceSpecificCredential } from './imported-credential';
 import { CredentialProvider, suppress } from './provider';
 
 /**
@@ -64,6 +65,67 @@ export interface ServiceSpecificCredentialProps {
 }
 
 /**
+ * A credential that exists already: made by hand, by another stack, or by another tool. Give its id and its secret
+ * in exactly one of three ways (`secret`, `secretArn` or `secretName`).
+ */
+export interface ServiceSpecificCredentialAttributes {
+  /**
+   * The IAM id of the credential, e.g. `ACCAEXAMPLE123456789`.
+   */
+  readonly serviceSpecificCredentialId: string;
+
+  /**
+   * The secret that holds the credential.
+   *
+   * @default - the secret is given by `secretArn` or `secretName`
+   */
+  readonly secret?: secretsmanager.ISecret;
+
+  /**
+   * The complete ARN of the secret that holds the credential, with the 6 characters Secrets Manager appends to its
+   * name (`...:secret:ci/git-AbCdEf`). For a name, use `secretName`.
+   *
+   * @default - the secret is given by `secret` or `secretName`
+   */
+  readonly secretArn?: string;
+
+  /**
+   * The name of the secret that holds the credential, in this stack's account and region.
+   *
+   * @default - the secret is given by `secret` or `secretArn`
+   */
+  readonly secretName?: string;
+
+  /**
+   * The customer managed KMS key that encrypts the secret, so that `grantRead` includes `kms:Decrypt` on it.
+   *
+   * @default - the key of `secret` when it has one; otherwise none, as for the AWS managed key `aws/secretsmanager`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * The user name to sign in with (`<iam-user>-at-<account-id>`), for password services.
+   *
+   * @default - not known: reading `serviceUserName` throws
+   */
+  readonly serviceUserName?: string;
+
+  /**
+   * The public alias of an API key.
+   *
+   * @default - not known: reading `serviceCredentialAlias` throws
+   */
+  readonly serviceCredentialAlias?: string;
+
+  /**
+   * When the API key expires, ISO 8601 (empty when it does not expire).
+   *
+   * @default - not known: reading `expirationDate` throws
+   */
+  readonly expirationDate?: string;
+}
+
+/**
  * The attributes of a service-specific credential.
  */
 export interface IServiceSpecificCredential extends IConstruct {
@@ -119,6 +181,16 @@ export interface IServiceSpecificCredential extends IConstruct {
  * IAM allows at most 2 credentials per user and service.
  */
 export class ServiceSpecificCredential extends Construct implements IServiceSpecificCredential {
+  /**
+   * A credential that exists already (made by hand or by another stack), to grant reading its secret and to wire
+   * apps to it. This library never creates, resets or deletes it.
+   */
+  public static fromServiceSpecificCredentialAttributes(
+    scope: Construct, id: string, attrs: ServiceSpecificCredentialAttributes,
+  ): IServiceSpecificCredential {
+    return new ImportedServiceSpecificCredential(scope, id, attrs);
+  }
+
   public readonly serviceSpecificCredentialId: string;
   public readonly serviceUserName: string;
   public readonly serviceCredentialAlias: string;

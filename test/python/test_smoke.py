@@ -60,3 +60,26 @@ def test_synth_time_validation_reaches_python(stack):
             stack, "Bad", user=iam.User(stack, "U"), service=CredentialService.CODECOMMIT,
             expires_after=cdk.Duration.days(1),
         )
+
+
+def test_an_imported_credential_is_granted_and_never_managed(stack):
+    git = ServiceSpecificCredential.from_service_specific_credential_attributes(
+        stack, "Shared",
+        service_specific_credential_id="ACCAEXAMPLE123456789",
+        secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:ci/git-AbCdEf",
+        service_user_name="git-bot-at-123456789012",
+    )
+    reader = iam.Role(stack, "Reader", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+
+    git.grant_read(reader)
+
+    template = Template.from_stack(stack)
+    template.resource_count_is("Custom::ServiceSpecificCredential", 0)
+    template.resource_count_is("AWS::Lambda::Function", 0)
+    template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": [Match.object_like({
+        "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ci/git-AbCdEf",
+    })]}})
+    assert git.service_user_name == "git-bot-at-123456789012"
+    with pytest.raises(Exception, match="expirationDate of the imported credential"):
+        git.expiration_date

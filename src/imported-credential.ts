@@ -1,0 +1,80 @@
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './service-specific-credential';
+
+/**
+ * A credential this library neither created nor manages: it is never created, reset or deleted here, and nothing
+ * is added to the template for it until something is granted on its secret.
+ */
+export class ImportedServiceSpecificCredential extends Construct implements IServiceSpecificCredential {
+  public readonly serviceSpecificCredentialId: string;
+  public readonly secret: secretsmanager.ISecret;
+  private readonly attrs: ServiceSpecificCredentialAttributes;
+
+  constructor(scope: Construct, id: string, attrs: ServiceSpecificCredentialAttributes) {
+    super(scope, id);
+    const credentialId = attrs.serviceSpecificCredentialId;
+    if (!Token.isUnresolved(credentialId) && !/^\w{20,128}$/.test(credentialId)) {
+      throw new Error(`Invalid serviceSpecificCredentialId '${credentialId}' for ${this.node.path}: IAM ids are 20 to 128 letters and `
+        + 'digits, e.g. ACCAEXAMPLE123456789');
+    }
+    const given = (['secret', 'secretArn', 'secretName'] as const).filter((key) => attrs[key] !== undefined);
+    if (given.length !== 1) {
+      throw new Error(`Give the secret of ${this.node.path} in exactly one way (secret, secretArn or secretName); got `
+        + `${given.length ? given.join(' and ') : 'none'}`);
+    }
+    this.attrs = attrs;
+    this.serviceSpecificCredentialId = credentialId;
+    this.secret = attrs.secret ?? secretsmanager.Secret.fromSecretAttributes(this, 'Secret', {
+      ...(attrs.secretArn !== undefined
+        ? { secretCompleteArn: attrs.secretArn }
+        : { secretPartialArn: secretArnOf(this, attrs.secretName!) }),
+      encryptionKey: attrs.encryptionKey,
+    });
+  }
+
+  public get secretArn(): string {
+    return this.secret.secretArn;
+  }
+
+  public get serviceUserName(): string {
+    return this.known('serviceUserName');
+  }
+
+  public get serviceCredentialAlias(): string {
+    return this.known('serviceCredentialAlias');
+  }
+
+  public get expirationDate(): string {
+    return this.known('expirationDate');
+  }
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.secret.grantRead(grantee);
+    // An ISecret given as it is keeps its own key; a key given beside it is granted too.
+    if (this.attrs.secret && this.attrs.encryptionKey && this.attrs.encryptionKey !== this.attrs.secret.encryptionKey) {
+      // As Secret.grantRead grants its own key: decrypt through Secrets Manager only.
+      this.attrs.encryptionKey.grantDecrypt(
+        new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, grantee.grantPrincipal),
+      );
+    }
+    return grant;
+  }
+
+  private known(key: 'serviceUserName' | 'serviceCredentialAlias' | 'expirationDate'): string {
+    const value = this.attrs[key];
+    if (value === undefined) {
+      throw new Error(`${key} of the imported credential ${this.node.path} is not known: give it in `
+        + 'ServiceSpecificCredential.fromServiceSpecificCredentialAttributes, or read it from the secret');
+    }
+    return value;
+  }
+}
+
+/** The partial ARN of a secret in this stack's account and region: `grantRead` adds the suffix's wildcard. */
+function secretArnOf(scope: Construct, name: string): string {
+  return Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
