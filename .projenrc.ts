@@ -136,6 +136,10 @@ const packageAll = project.tasks.tryFind('package-all')!;
 packageAll.reset();
 for (const target of ['js', 'python', 'java']) packageAll.spawn(project.tasks.tryFind(`package:${target}`)!);
 packageAll.exec('jsii-pacmak --code-only --target go --outdir dist');
+// Every package carries the handler bundle: a package step bundles first, so `compile` then `package:js` on a fresh
+// clone cannot ship a construct whose asset is missing ("Cannot find asset" at the consumer's synth).
+for (const target of ['js', 'python', 'java', 'go', 'dotnet']) project.tasks.tryFind(`package:${target}`)!.prependSpawn(bundle.bundleTask);
+packageAll.prependSpawn(bundle.bundleTask);
 packageAll.exec('jsii-pacmak --code-only --target dotnet --outdir dist/code-only');
 
 // The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its
