@@ -28,7 +28,7 @@ export class CredentialService {
   /**
    * A service by its IAM service name, for services IAM supports after this library was released.
    *
-   * A name that matches one of the constants returns that constant.
+   * A name that matches one of the constants returns that constant; giving it another kind is an error.
    *
    * @param serviceName the IAM service name, e.g. `bedrock.amazonaws.com`
    * @param kind what the credential is made of, which decides whether `expiresAfter` is accepted; when omitted,
@@ -42,7 +42,12 @@ export class CredentialService {
       CredentialService.CLOUDWATCH_LOGS,
       CredentialService.CLOUDWATCH,
     ].find((s) => s.serviceName === serviceName);
-    if (known && (kind === undefined || kind === known.kind)) {
+    if (known) {
+      // A known service's kind is a fact of IAM's: a wrong kind would let an expiry onto a password.
+      if (kind !== undefined && kind !== known.kind) {
+        throw new Error(`${serviceName} issues ${known.kind === CredentialKind.PASSWORD ? 'passwords' : 'API keys'} `
+          + `(CredentialKind.${known.kind}), not CredentialKind.${kind}`);
+      }
       return known;
     }
     if (!Token.isUnresolved(serviceName) && !/^[\w+=,.@-]{1,128}$/.test(serviceName)) {

@@ -1,4 +1,4 @@
-import { Annotations, CustomResource, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -201,10 +201,21 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
 
   constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
     super(scope, id);
-    const ageDays = credentialAgeDays(props.service, props.expiresAfter);
-    validateUserName(props.user.userName);
-    validateResetSerial(props.resetSerial);
-    claimSlot(this, props.user, props.service);
+    let ageDays: string | undefined;
+    // Every message names the construct: in an app of many credentials, the value alone does not say which.
+    try {
+      // JavaScript and Python callers have no compiler to stop a plain string or a wrong value here.
+      validateService(props.service);
+      validateStatus(props.status);
+      ageDays = credentialAgeDays(props.service, props.expiresAfter);
+      validateUserName(props.user.userName);
+      validateResetSerial(props.resetSerial);
+      validateSecretName(this, props.secretName);
+      claimSlot(this, props.user, props.service);
+    } catch (err) {
+      throw new Error(`${this.node.path}: ${(err as Error).message}`);
+    }
+    warnAboutService(this, props.service, props.expiresAfter);
 
     const store = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
@@ -280,6 +291,65 @@ function credentialAgeDays(service: CredentialService, expiresAfter?: Duration):
   return String(days);
 }
 
+function validateService(service: unknown): void {
+  if (!(service instanceof CredentialService)) {
+    throw new Error('service must be a CredentialService, e.g. CredentialService.BEDROCK or CredentialService.of(\'bedrock.amazonaws.com\'); '
+      + `got ${JSON.stringify(service)}`);
+  }
+}
+
+function validateStatus(status: unknown): void {
+  const allowed: unknown[] = [CredentialStatus.ACTIVE, CredentialStatus.INACTIVE];
+  if (status !== undefined && !allowed.includes(status)) {
+    throw new Error(`status must be CredentialStatus.ACTIVE ('Active') or CredentialStatus.INACTIVE ('Inactive'); got ${JSON.stringify(status)}`);
+  }
+}
+
+const secretNames = new WeakMap<IConstruct, Map<string, string>>();
+
+/** Secrets Manager's rules for a name, and one name per secret within a stack (CloudFormation would fail the second). */
+function validateSecretName(credential: Construct, name?: string): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  if (!/^[\w/+=.@-]{1,512}$/.test(name)) {
+    throw new Error(`Invalid secretName '${name}': 1 to 512 letters, digits and /_+=.@- only`);
+  }
+  const stack = Stack.of(credential);
+  const taken = secretNames.get(stack) ?? new Map<string, string>();
+  secretNames.set(stack, taken);
+  if (taken.has(name)) throw new Error(`secretName '${name}' is already the secret of ${taken.get(name)}`);
+  taken.set(name, credential.node.path);
+}
+
+const KNOWN_SERVICES = ['codecommit.amazonaws.com', 'cassandra.amazonaws.com', 'bedrock.amazonaws.com', 'logs.amazonaws.com', 'cloudwatch.amazonaws.com'];
+
+/** What synth can tell but should not refuse: IAM adds services, and a key without expiry is allowed. */
+function warnAboutService(credential: Construct, service: CredentialService, expiresAfter?: Duration): void {
+  const name = service.serviceName;
+  if (!Token.isUnresolved(name) && !KNOWN_SERVICES.includes(name)) {
+    const closest = [...KNOWN_SERVICES].sort((a, b) => distance(name, a) - distance(name, b))[0];
+    Annotations.of(credential).addWarningV2('cdk-service-specific-credential:unknownService',
+      `'${name}' is none of the services this library knows (the closest is '${closest}'). IAM answers an unsupported `
+      + 'service at deploy time; if IAM added this one, ignore this warning.');
+  }
+  if (service.supportsExpiry && expiresAfter === undefined) {
+    Annotations.of(credential).addWarningV2('cdk-service-specific-credential:neverExpires',
+      `This ${name} API key never expires: security scanners flag long-lived API keys. Set expiresAfter, e.g. Duration.days(90).`);
+  }
+}
+
+/** Levenshtein distance: enough to name the service a typo meant. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}
+
 function validateUserName(userName: string): void {
   if (!Token.isUnresolved(userName) && !/^[\w+=,.@-]{1,64}$/.test(userName)) {
     throw new Error(`Invalid IAM user name '${userName}': 1 to 64 letters, digits and +=,.@_- only`);
@@ -295,23 +365,31 @@ function validateResetSerial(serial?: number): void {
 const IAM_LIMIT_PER_USER_AND_SERVICE = 2;
 const slots = new WeakMap<IConstruct, Map<string, string[]>>();
 
+/** The user's name when synth knows it: imported by name, or a User of this app given a userName. */
+function literalUserName(user: iam.IUser): string | undefined {
+  if (!Token.isUnresolved(user.userName)) return user.userName;
+  const cfnUser = user.node.defaultChild;
+  return cfnUser instanceof iam.CfnUser && cfnUser.userName !== undefined && !Token.isUnresolved(cfnUser.userName) ? cfnUser.userName : undefined;
+}
+
 /** IAM allows 2 credentials per user and service: a third in the same app would fail only at deploy time. */
 function claimSlot(credential: Construct, user: iam.IUser, service: CredentialService): void {
-  const userKey = Token.isUnresolved(user.userName) ? `path:${user.node.path}` : `name:${user.userName}`;
+  const name = literalUserName(user);
+  const userKey = name ? `name:${name}` : `path:${user.node.path}`;
   const key = `${userKey}|${service.serviceName}`;
   const root = credential.node.root;
   const byKey = slots.get(root) ?? new Map<string, string[]>();
   slots.set(root, byKey);
   const taken = byKey.get(key) ?? [];
-  const name = Token.isUnresolved(user.userName) ? user.node.path : user.userName;
+  const shown = name ?? user.node.path;
   if (taken.length >= IAM_LIMIT_PER_USER_AND_SERVICE) {
-    throw new Error(`IAM allows at most ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials per user and service: user '${name}' `
+    throw new Error(`IAM allows at most ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials per user and service: user '${shown}' `
       + `already has ${taken.join(' and ')} for ${service.serviceName}. Even two leave no room to replace either of them `
       + '(a new user, service or expiresAfter creates the new credential before deleting the old one)');
   }
   if (taken.length === IAM_LIMIT_PER_USER_AND_SERVICE - 1) {
     Annotations.of(credential).addWarningV2('cdk-service-specific-credential:noRoomToReplace',
-      `User '${name}' now has ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials for ${service.serviceName} (${taken[0]} and this one), `
+      `User '${shown}' now has ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials for ${service.serviceName} (${taken[0]} and this one), `
       + 'IAM\'s limit: changing the user, service or expiresAfter of either will fail at deploy time, because a replacement '
       + 'is created before the credential it replaces is deleted. Remove one of them first, in its own deployment.');
   }

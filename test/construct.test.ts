@@ -327,3 +327,71 @@ describe('synth-time validation', () => {
     })).not.toThrow();
   });
 });
+
+describe('bad input from languages without a compiler is named at synth, with the construct', () => {
+  const stackWithUser = () => {
+    const stack = new Stack(new App(), 'Stack');
+    return { stack, user: new iam.User(stack, 'User') };
+  };
+
+  test.each([['inactive'], [false], ['ACTIVE']])('status %j', (status) => {
+    const { stack, user } = stackWithUser();
+
+    expect(() => new ServiceSpecificCredential(stack, 'C', { user, service: CredentialService.CODECOMMIT, status: status as any }))
+      .toThrow(new RegExp(`^Stack/C: status must be CredentialStatus.ACTIVE .* got ${JSON.stringify(status)}$`));
+  });
+
+  test('a plain string for service', () => {
+    const { stack, user } = stackWithUser();
+
+    expect(() => new ServiceSpecificCredential(stack, 'C', { user, service: 'bedrock.amazonaws.com' as any }))
+      .toThrow(/^Stack\/C: service must be a CredentialService.*got "bedrock.amazonaws.com"$/);
+  });
+
+  test('a known service with another kind, which would let an expiry onto a password', () => {
+    expect(() => CredentialService.of('codecommit.amazonaws.com', CredentialKind.API_KEY)).toThrow(/issues passwords \(CredentialKind.PASSWORD\)/);
+  });
+
+  test('an unknown service warns, naming the closest known one', () => {
+    const { stack, user } = stackWithUser();
+
+    new ServiceSpecificCredential(stack, 'C', { user, service: CredentialService.of('bedrok.amazonaws.com'), expiresAfter: Duration.days(30) });
+
+    Annotations.fromStack(stack).hasWarning('/Stack/C', Match.stringLikeRegexp("'bedrok.amazonaws.com' is none .* closest is 'bedrock.amazonaws.com'"));
+  });
+
+  test('an API key without expiresAfter warns that it never expires; one with it does not', () => {
+    const { stack, user } = stackWithUser();
+
+    new ServiceSpecificCredential(stack, 'Forever', { user, service: CredentialService.BEDROCK });
+    new ServiceSpecificCredential(stack, 'Expiring', { user: new iam.User(stack, 'Other'), service: CredentialService.BEDROCK, expiresAfter: Duration.days(90) });
+
+    Annotations.fromStack(stack).hasWarning('/Stack/Forever', Match.stringLikeRegexp('never expires'));
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Expiring', Match.anyValue());
+  });
+
+  test.each([['ci git!'], ['x'.repeat(513)]])('a secretName Secrets Manager rejects: %s', (secretName) => {
+    const { stack, user } = stackWithUser();
+
+    expect(() => new ServiceSpecificCredential(stack, 'C', { user, service: CredentialService.CODECOMMIT, secretName }))
+      .toThrow(/^Stack\/C: Invalid secretName/);
+  });
+
+  test('the same secretName twice in a stack names the first', () => {
+    const { stack, user } = stackWithUser();
+    new ServiceSpecificCredential(stack, 'A', { user, service: CredentialService.CODECOMMIT, secretName: 'ci/git' });
+
+    expect(() => new ServiceSpecificCredential(stack, 'B', { user, service: CredentialService.KEYSPACES, secretName: 'ci/git' }))
+      .toThrow("Stack/B: secretName 'ci/git' is already the secret of Stack/A");
+  });
+
+  test('a user given as a User with a userName and again by that name counts as one user', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const user = new iam.User(stack, 'Bot', { userName: 'ci-bot' });
+    new ServiceSpecificCredential(stack, 'A', { user, service: CredentialService.CODECOMMIT });
+    new ServiceSpecificCredential(stack, 'B', { user: iam.User.fromUserName(stack, 'Again', 'ci-bot'), service: CredentialService.CODECOMMIT });
+
+    expect(() => new ServiceSpecificCredential(stack, 'C', { user, service: CredentialService.CODECOMMIT }))
+      .toThrow(/^Stack\/C: IAM allows at most 2 .* user 'ci-bot' already has Stack\/A and Stack\/B/);
+  });
+});
