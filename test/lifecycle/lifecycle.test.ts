@@ -509,7 +509,7 @@ describe('smaller defects', () => {
   });
 });
 
-describe('found by an adversarial review', () => {
+describe('a secret changed, deleted by hand, or pointed at by another credential', () => {
   const named = (secretName: string) => synthesize((app) => {
     const stack = new Stack(app, 'GitCredentialExample', { env: { account: '123456789012', region: 'us-east-1' } });
     const user = new iam.User(stack, 'GitUser', { userName: 'ci-bot' });
