@@ -4,6 +4,7 @@ import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceRes
 import { Iam, UserError } from './iam';
 import { Context, Outcome, onCreate, onDelete, onUpdate } from './lifecycle';
 import { respond } from './respond';
+import { RotationEvent, isRotationEvent, onRotation } from './rotation';
 import { OutOfTime, abortableSleep, errorCode } from './retry';
 import { Secrets } from './secrets';
 import { checkEventStack } from './stack-binding';
@@ -35,7 +36,7 @@ export function makeHandler(options: HandlerOptions = {}) {
   // Default client config, so that AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_SECRETS_MANAGER can redirect them.
   let clients: { iam: Iam; secrets: Secrets } | undefined;
 
-  return async (event: CloudFormationCustomResourceEvent, context: LambdaContext): Promise<void> => {
+  return async (event: CloudFormationCustomResourceEvent | RotationEvent, context: LambdaContext): Promise<void> => {
     clients ??= {
       iam: new Iam(options.iam ?? new IAMClient({})),
       secrets: new Secrets(options.secretsManager ?? new SecretsManagerClient({})),
@@ -58,6 +59,22 @@ export function makeHandler(options: HandlerOptions = {}) {
       ownedSecrets: new Set(),
     };
 
+    if (isRotationEvent(event)) {
+      // Secrets Manager reads a rotation step's outcome from the invocation itself: a failed step throws.
+      log(JSON.stringify(event));
+      try {
+        await onRotation(ctx, event);
+        log(`${event.Step} succeeded for version ${event.ClientRequestToken} (${Date.now() - started} ms)`);
+      } catch (err) {
+        const reason = redact(reasonOf(err, abort.signal, `secret ${event.SecretId}`));
+        log(`${event.Step} failed: ${reason}`);
+        throw new Error(reason);
+      } finally {
+        clearTimeout(timer);
+      }
+      return;
+    }
+
     log(JSON.stringify(describeEvent(event)));
     let response: CloudFormationCustomResourceResponse;
     try {
@@ -66,7 +83,8 @@ export function makeHandler(options: HandlerOptions = {}) {
       response = answer(event, 'SUCCESS', outcome.physicalId, { Data: outcome.data });
       log(`${event.RequestType} succeeded: physical id ${outcome.physicalId} (${Date.now() - started} ms)`);
     } catch (err) {
-      const reason = redact(reasonOf(err, abort.signal, event.ResourceProperties as unknown as Props));
+      const props = event.ResourceProperties as unknown as Props;
+      const reason = redact(reasonOf(err, abort.signal, `IAM user '${props.UserName}' and ${props.ServiceName}`));
       response = answer(event, 'FAILED', failedPhysicalId(event), { Reason: reason });
       log(`${event.RequestType} failed: ${reason}`);
     } finally {
@@ -115,11 +133,12 @@ function failedPhysicalId(event: CloudFormationCustomResourceEvent): string {
   return event.RequestType === 'Create' ? `failed-create-${event.RequestId}` : event.PhysicalResourceId;
 }
 
-function reasonOf(err: unknown, signal: AbortSignal, props: Props): string {
+/** @param subject what the work was for, named when it ran out of time */
+function reasonOf(err: unknown, signal: AbortSignal, subject: string): string {
   if (err instanceof OutOfTime || signal.aborted) {
     // An aborted Create may still have made a credential; only its id is unknown, so name where to look.
     const last = err instanceof OutOfTime ? err.lastError : undefined;
-    return `Timed out waiting for IAM or Secrets Manager for IAM user '${props.UserName}' and ${props.ServiceName}: `
+    return `Timed out waiting for IAM or Secrets Manager for ${subject}: `
       + `${(err as Error).message}. ${hint(last)}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
   }
   if (err instanceof UserError) return err.message;

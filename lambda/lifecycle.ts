@@ -2,7 +2,9 @@ import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } fro
 import { Iam, LimitReached, UserError, isNoSuchEntity } from './iam';
 import { isCredentialId, planUpdate } from './plan';
 import { Budget, errorCode } from './retry';
-import { StoredCredential, attributesOf, credentialFromDocument, secretDocument, secretOf } from './secret-value';
+import { Recorded, current, labelled, ofResource, prune, recordedFor } from './records';
+import { rotateNow } from './rotation';
+import { StoredCredential, attributesOf, credentialFromDocument, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
 import { AlreadyWritten, Secrets } from './secrets';
 import { SecretGone, checkSecretOwned } from './stack-binding';
 import type { CredentialAttributes, CredentialResourceProperties as Props } from '../src/handler-contract';
@@ -41,7 +43,7 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
   const current = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
   // A repeated delivery of this CREATE finds its own earlier write, and answers with it instead of creating again.
   if (current?.versionId === requestId) return outcomeOf(current.document!, props);
-  await checkNotAnother(ctx, props.SecretArn, readDocument(current?.document), replacing);
+  await checkNotAnother(ctx, props.SecretArn, readCredential(current?.document), replacing);
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props));
@@ -69,56 +71,81 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
   return { physicalId: id, data: attributesOf(credential, props.SecretArn) };
 }
 
-export async function onUpdate(ctx: Context, id: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
-  if (!isCredentialId(id)) return onCreate(ctx, props, requestId);
+export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
+  if (!isCredentialId(physicalId)) return onCreate(ctx, props, requestId);
   const plan = planUpdate(oldProps, props);
+  // Rotation issues new credentials under the same physical id: the secret says which one is current.
+  const now = await currentOwned(ctx, oldProps.SecretArn);
+  const id = now && resourceOf(now.credential) === physicalId ? now.credential.ServiceSpecificCredentialId! : physicalId;
+  const alternating = props.RotationStrategy === 'ALTERNATING';
+  // The pair's older credential has no use once the pair ends, and a replacement needs its slot.
+  if (oldProps.RotationStrategy === 'ALTERNATING' && (plan.replace || !alternating)) await prune(ctx, oldProps.SecretArn, physicalId, id);
   let listed: ServiceSpecificCredentialMetadata | undefined;
   if (plan.replace) {
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
     // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds.
-    if (!listed || !hasAge(listed, props)) return onCreate(ctx, props, requestId, id);
+    if (!listed || daysValid(listed) !== ageDays(props)) return onCreate(ctx, props, requestId, id);
   }
   let credential: ServiceSpecificCredentialMetadata | undefined;
-  if (plan.reset && !(await holdsValue(ctx, oldProps, props, id))) {
-    credential = await reset(ctx, props, id);
+  if (plan.reset && !(await holdsValue(ctx, oldProps, props, id, now))) {
+    credential = alternating ? await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial) : await reset(ctx, props, id, physicalId);
     if (!credential) return onCreate(ctx, props, requestId, id);
   }
   credential ??= listed ?? await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
   // Deleted out of band (IAM's NoSuchEntity does not say what is missing; the List above did): a new one takes its place.
   if (!credential) return onCreate(ctx, props, requestId, id);
   // Only a status the properties changed: an expired API key (status Expired) cannot be activated, and is left alone.
-  if (plan.statusChange && credential.Status !== props.Status) {
-    try {
-      await ctx.iam.setStatus(ctx.budget, props.UserName, id, props.Status);
-    } catch (err) {
-      if (await gone(ctx, props, id, err)) return onCreate(ctx, props, requestId, id);
-      throw err;
+  if (plan.statusChange) {
+    // Both credentials of an ALTERNATING pair: the previous one still works until the next rotation.
+    const pair = alternating ? (await recordedFor(ctx, props.SecretArn, physicalId)).map((r) => r.credential) : [];
+    for (const c of [credential, ...pair.filter((p) => p.ServiceSpecificCredentialId !== credential!.ServiceSpecificCredentialId)]) {
+      const found = c === credential ? credential : await ctx.iam.find(ctx.budget, c.UserName!, c.ServiceName!, c.ServiceSpecificCredentialId!, false);
+      if (!found || found.Status === props.Status) continue;
+      try {
+        await ctx.iam.setStatus(ctx.budget, props.UserName, found.ServiceSpecificCredentialId!, props.Status);
+      } catch (err) {
+        if (c === credential && await gone(ctx, props, id, err)) return onCreate(ctx, props, requestId, id);
+        if (c !== credential && isNoSuchEntity(err)) continue;
+        throw err;
+      }
     }
   }
-  return { physicalId: id, data: attributesOf(credential, props.SecretArn) };
+  return { physicalId, data: attributesOf(credential, props.SecretArn) };
+}
+
+/** What one of this stack's secrets holds as current; undefined if it holds no credential, is gone or is not the stack's. */
+async function currentOwned(ctx: Context, secretArn: string): Promise<Recorded | undefined> {
+  try {
+    await checkSecretOwned(ctx, secretArn);
+    return await current(ctx, secretArn);
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }
 
 export async function onDelete(ctx: Context, id: string, props: Props): Promise<Outcome> {
   // A failed CREATE answered with an id that names no credential: there is nothing of ours to delete.
   if (!isCredentialId(id)) return { physicalId: id };
-  let record: Awaited<ReturnType<typeof recorded>>;
+  let all: Recorded[];
   try {
-    record = await recorded(ctx, props.SecretArn, id);
+    all = await recorded(ctx, props.SecretArn, id);
   } catch (err) {
     // Without its record nothing shows the credential is this stack's; one that no longer exists needs nothing.
     if (!(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, false))) return { physicalId: id };
     throw err;
   }
-  if (!record) {
+  const records = ofResource(all, id);
+  if (!records.length) {
     ctx.log(`credential ${id} left alone: secret ${props.SecretArn} does not record it as one of this stack's`);
     return { physicalId: id };
   }
-  // The user the record names, not the event's: the record is what this stack wrote.
-  await ctx.iam.delete(ctx.budget, record.credential.UserName!, id);
-  if (record.current) {
+  // The users the records name, not the event's: the records are what this stack wrote.
+  for (const { credential } of records) await ctx.iam.delete(ctx.budget, credential.UserName!, credential.ServiceSpecificCredentialId!);
+  if (records.some((r) => r.stage === 'AWSCURRENT')) {
     try {
-      await reinstate(ctx, props.SecretArn, id);
+      await reinstate(ctx, props.SecretArn, id, all.find((r) => r.stage === 'AWSPREVIOUS'));
     } catch (err) {
       // The credential is gone, which is what was asked; a DELETE that failed now would only strand the stack.
       ctx.log(`credential ${id} deleted; could not check secret ${props.SecretArn}: ${errorCode(err)}`);
@@ -132,25 +159,13 @@ export async function onDelete(ctx: Context, id: string, props: Props): Promise<
  * update also moves the credential to another secret (a new secretName), a rollback comes back to a secret whose
  * value a reset into the other one may have killed: the newer value of the two is the current one.
  */
-async function holdsValue(ctx: Context, oldProps: Props, props: Props, id: string): Promise<boolean> {
+async function holdsValue(ctx: Context, oldProps: Props, props: Props, id: string, old: Recorded | undefined): Promise<boolean> {
+  const moved = oldProps.SecretArn !== props.SecretArn;
   await checkSecretOwned(ctx, props.SecretArn);
-  const current = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
-  const stored = readDocument(current?.document);
-  await checkNotAnother(ctx, props.SecretArn, stored, id);
-  if (stored?.ServiceSpecificCredentialId !== id || stored.ResetSerial !== props.ResetSerial) return false;
-  const other = oldProps.SecretArn !== props.SecretArn ? await readOwned(ctx, oldProps.SecretArn) : undefined;
-  return !(other && readDocument(other.document)?.ServiceSpecificCredentialId === id && other.created > current!.created);
-}
-
-/** The current version of another of this stack's secrets; undefined if it is gone or not the stack's. */
-async function readOwned(ctx: Context, secretArn: string) {
-  try {
-    await checkSecretOwned(ctx, secretArn);
-    return await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSCURRENT' });
-  } catch (err) {
-    if (err instanceof UserError) return undefined;
-    throw err;
-  }
+  const now = moved ? await current(ctx, props.SecretArn) : old;
+  await checkNotAnother(ctx, props.SecretArn, now?.credential, id);
+  if (now?.credential.ServiceSpecificCredentialId !== id || now.credential.ResetSerial !== props.ResetSerial) return false;
+  return !(moved && old?.credential.ServiceSpecificCredentialId === id && old.created > now.created);
 }
 
 /**
@@ -168,7 +183,7 @@ async function checkNotAnother(ctx: Context, secretArn: string, stored: StoredCr
 }
 
 /** A new secret value for the credential, stored before anything else can fail; undefined when the credential is gone. */
-async function reset(ctx: Context, props: Props, id: string): Promise<ServiceSpecificCredential | undefined> {
+async function reset(ctx: Context, props: Props, id: string, resourceId: string): Promise<ServiceSpecificCredential | undefined> {
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.reset(ctx.budget, props.UserName, id);
@@ -178,7 +193,7 @@ async function reset(ctx: Context, props: Props, id: string): Promise<ServiceSpe
   }
   ctx.remember(secretOf(credential));
   try {
-    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential, props.ResetSerial));
+    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential, props.ResetSerial, resourceId));
   } catch (err) {
     // The reset already made the old secret invalid and the new one was never stored.
     await discard(ctx, props.UserName, id, err);
@@ -193,10 +208,10 @@ async function gone(ctx: Context, props: Props, id: string, err: unknown): Promi
 }
 
 /**
- * This stack's record of the credential: its secret's current or previous value names it. A credential a stack
- * replaced is in the previous value until the replacement's cleanup has deleted it.
+ * The secret's record of credentials, read only from a secret of this stack. A credential a stack replaced is in the
+ * previous value until the replacement's cleanup has deleted it.
  */
-async function recorded(ctx: Context, secretArn: string, id: string): Promise<{ credential: StoredCredential; current: boolean } | undefined> {
+async function recorded(ctx: Context, secretArn: string, id: string): Promise<Recorded[]> {
   try {
     await checkSecretOwned(ctx, secretArn);
   } catch (err) {
@@ -204,11 +219,7 @@ async function recorded(ctx: Context, secretArn: string, id: string): Promise<{ 
     throw new UserError(`${err.message}, so nothing shows that credential ${id} belongs to this stack; if it does, delete it with `
       + `'aws iam delete-service-specific-credential --service-specific-credential-id ${id} --user-name <user>' and retry`);
   }
-  for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
-    const stored = readDocument((await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: stage }))?.document);
-    if (stored?.ServiceSpecificCredentialId === id) return { credential: stored, current: stage === 'AWSCURRENT' };
-  }
-  return undefined;
+  return labelled(ctx, secretArn);
 }
 
 /**
@@ -216,35 +227,23 @@ async function recorded(ctx: Context, secretArn: string, id: string): Promise<{ 
  * the new one, whose value the secret holds by then. The version before it is the old credential's: if that one
  * still exists, its value becomes current again.
  */
-async function reinstate(ctx: Context, secretArn: string, deletedId: string): Promise<void> {
-  const previousDocument = (await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSPREVIOUS' }))?.document;
-  const previous = readDocument(previousDocument);
-  if (!previous || previous.ServiceSpecificCredentialId === deletedId) return;
-  if (await ctx.iam.find(ctx.budget, previous.UserName!, previous.ServiceName!, previous.ServiceSpecificCredentialId!, false)) {
-    await ctx.secrets.put(ctx.budget, secretArn, previousDocument!);
+async function reinstate(ctx: Context, secretArn: string, deletedResource: string, previous: Recorded | undefined): Promise<void> {
+  if (!previous || resourceOf(previous.credential) === deletedResource) return;
+  const { UserName, ServiceName, ServiceSpecificCredentialId } = previous.credential;
+  if (await ctx.iam.find(ctx.budget, UserName!, ServiceName!, ServiceSpecificCredentialId!, false)) {
+    await ctx.secrets.put(ctx.budget, secretArn, previous.document);
   }
 }
 
-/** The credential a secret version describes; undefined for anything else, e.g. the secret's generated first value. */
-function readDocument(document: string | undefined): StoredCredential | undefined {
-  try {
-    const credential = document ? credentialFromDocument(document) : undefined;
-    return credential?.ServiceSpecificCredentialId ? credential : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function ageDays(props: Props): number | undefined {
+export function ageDays(props: Props): number | undefined {
   return props.CredentialAgeDays ? Number(props.CredentialAgeDays) : undefined;
 }
 
-/** Whether the credential has the age the properties ask for (IAM cannot change it, so a different one is replaced). */
-function hasAge(found: ServiceSpecificCredentialMetadata, props: Props): boolean {
-  const days = found.ExpirationDate && found.CreateDate
+/** How many days the credential was issued for (IAM cannot change it, so a different age means a replacement). */
+export function daysValid(found: ServiceSpecificCredentialMetadata): number | undefined {
+  return found.ExpirationDate && found.CreateDate
     ? Math.round((found.ExpirationDate.getTime() - found.CreateDate.getTime()) / 86_400_000)
     : undefined;
-  return days === ageDays(props);
 }
 
 /** The outcome an earlier delivery of the same CREATE stored in the secret, if there was one. */
@@ -259,7 +258,7 @@ function outcomeOf(document: string, props: Props): Outcome {
 }
 
 /** Deletes a credential whose secret nobody holds; if even that fails, the error says what to delete by hand. */
-async function discard(ctx: Context, userName: string, id: string, cause: unknown): Promise<void> {
+export async function discard(ctx: Context, userName: string, id: string, cause: unknown): Promise<void> {
   try {
     await ctx.iam.delete(ctx.cleanupBudget(), userName, id);
   } catch (err) {

@@ -11,8 +11,9 @@ export function secretOf(credential: ServiceSpecificCredential): string | undefi
 /**
  * The JSON document stored in Secrets Manager, with the keys documented on CredentialSecretKey.
  * @param resetSerial the resetSerial the value was issued for, so that no later update repeats its reset
+ * @param resourceId the custom resource's physical id; a resource's first credential gives it its own id
  */
-export function secretDocument(credential: ServiceSpecificCredential, resetSerial: string): string {
+export function secretDocument(credential: ServiceSpecificCredential, resetSerial: string, resourceId?: string): string {
   const secret = secretOf(credential);
   if (!secret) {
     throw new Error(`IAM returned no secret value for credential ${credential.ServiceSpecificCredentialId}`);
@@ -31,6 +32,7 @@ export function secretDocument(credential: ServiceSpecificCredential, resetSeria
   doc[Key.SERVICE_NAME] = credential.ServiceName!;
   doc[Key.IAM_USER_NAME] = credential.UserName!;
   doc[Key.RESET_SERIAL] = resetSerial;
+  doc[Key.RESOURCE_ID] = resourceId ?? credential.ServiceSpecificCredentialId!;
   if (credential.ExpirationDate) {
     doc[Key.EXPIRATION_DATE] = credential.ExpirationDate.toISOString();
   }
@@ -52,13 +54,29 @@ export function attributesOf(
 }
 
 /** What a stored document records about the credential it holds: never its secret. */
-export type StoredCredential = ServiceSpecificCredential & { readonly ResetSerial?: string };
+export type StoredCredential = ServiceSpecificCredential & { readonly ResetSerial?: string; readonly ResourceId?: string };
+
+/** The resource a stored credential belongs to; documents from before `resourceId` existed name their own credential. */
+export function resourceOf(credential: StoredCredential): string {
+  return credential.ResourceId ?? credential.ServiceSpecificCredentialId!;
+}
+
+/** The credential a secret version describes; undefined for anything else, e.g. the secret's generated first value. */
+export function readCredential(document: string | undefined): StoredCredential | undefined {
+  try {
+    const credential = document ? credentialFromDocument(document) : undefined;
+    return credential?.ServiceSpecificCredentialId ? credential : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Reads back the credential a stored document describes, without its secret. */
 export function credentialFromDocument(document: string): StoredCredential {
   const doc = JSON.parse(document) as Record<string, string | undefined>;
   return {
     ResetSerial: doc[Key.RESET_SERIAL],
+    ResourceId: doc[Key.RESOURCE_ID],
     ServiceSpecificCredentialId: doc[Key.SERVICE_SPECIFIC_CREDENTIAL_ID],
     ServiceName: doc[Key.SERVICE_NAME],
     UserName: doc[Key.IAM_USER_NAME],

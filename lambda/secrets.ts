@@ -1,4 +1,6 @@
-import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { Budget, errorCode, isAccessDenied, isTransient, withRetry } from './retry';
 
 /** The secret already has a different value under this request's token: an earlier delivery of the same event wrote it. */
@@ -13,17 +15,27 @@ export interface StoredVersion {
   readonly created: number;
 }
 
+/** What DescribeSecret shows of a secret: never a value. */
+export interface SecretDescription {
+  readonly tags: Record<string, string>;
+  /** Staging labels by version id. */
+  readonly stages: Record<string, string[]>;
+  readonly rotationEnabled: boolean;
+}
+
 export class Secrets {
   constructor(private readonly client: SecretsManagerClient) {}
 
   /**
    * Writes a new version and makes it AWSCURRENT.
    * @param token the version id; a CREATE uses its request id so that a repeated delivery is detected, not duplicated
+   * @param stages the labels instead of AWSCURRENT: a rotation stages its new value AWSPENDING until it is tested
    */
-  public async put(budget: Budget, secretArn: string, document: string, token?: string): Promise<void> {
+  public async put(budget: Budget, secretArn: string, document: string, token?: string, stages?: string[]): Promise<void> {
     try {
-      await withRetry(budget, 'secretsmanager:PutSecretValue', passing, (abortSignal) =>
-        this.client.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: document, ClientRequestToken: token }), { abortSignal }));
+      await withRetry(budget, 'secretsmanager:PutSecretValue', passing, (abortSignal) => this.client.send(new PutSecretValueCommand({
+        SecretId: secretArn, SecretString: document, ClientRequestToken: token, VersionStages: stages,
+      }), { abortSignal }));
     } catch (err) {
       if (token && errorCode(err) === 'ResourceExists') throw new AlreadyWritten(`secret version ${token} already exists`);
       throw err;
@@ -44,16 +56,27 @@ export class Secrets {
     }
   }
 
-  /** The secret's tags, or undefined when there is no such secret or it is scheduled for deletion. */
-  public async tags(budget: Budget, secretArn: string): Promise<Record<string, string> | undefined> {
+  /** Tags, staging labels and rotation state; undefined when there is no such secret or it is scheduled for deletion. */
+  public async describe(budget: Budget, secretArn: string): Promise<SecretDescription | undefined> {
     try {
       const out = await withRetry(budget, 'secretsmanager:DescribeSecret', passing, (abortSignal) =>
         this.client.send(new DescribeSecretCommand({ SecretId: secretArn }), { abortSignal }));
       if (out.DeletedDate) return undefined;
-      return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      return {
+        tags: Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+        stages: out.VersionIdsToStages ?? {},
+        rotationEnabled: out.RotationEnabled === true,
+      };
     } catch (err) {
       if (errorCode(err) === 'ResourceNotFound') return undefined;
       throw err;
     }
+  }
+
+  /** Moves AWSCURRENT to `versionId`; Secrets Manager moves AWSPREVIOUS to the version it leaves. */
+  public async promote(budget: Budget, secretArn: string, versionId: string, fromVersionId: string | undefined): Promise<void> {
+    await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({
+      SecretId: secretArn, VersionStage: 'AWSCURRENT', MoveToVersionId: versionId, RemoveFromVersionId: fromVersionId,
+    }), { abortSignal }));
   }
 }

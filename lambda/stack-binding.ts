@@ -1,5 +1,6 @@
 import { UserError } from './iam';
 import type { Context } from './lifecycle';
+import type { SecretDescription } from './secrets';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG } from '../src/handler-contract';
 
 // Anyone allowed to invoke the handler can hand it an event, and stack ids are not secret. What binds the handler to
@@ -14,10 +15,13 @@ export function checkEventStack(eventStackId: string, ownStackId: string | undef
   }
 }
 
-/** Checks that the secret is one of this stack's credential secrets, created by this stack's CloudFormation. */
-export async function checkSecretOwned(ctx: Context, secretArn: string): Promise<void> {
+/**
+ * Checks that the secret is one of this stack's credential secrets, created by this stack's CloudFormation.
+ * @param described the secret's description, when the caller has it already
+ */
+export async function checkSecretOwned(ctx: Context, secretArn: string, described?: SecretDescription): Promise<void> {
   if (ctx.ownedSecrets.has(secretArn)) return;
-  const tags = await ctx.secrets.tags(ctx.budget, secretArn);
+  const tags = (described ?? await ctx.secrets.describe(ctx.budget, secretArn))?.tags;
   if (!tags) throw new SecretGone(`Secret ${secretArn} does not exist or is scheduled for deletion`);
   if (tags[CLOUDFORMATION_STACK_TAG] !== ctx.stackId || tags[SECRET_TAG] !== ctx.stackId) {
     throw new UserError(`Secret ${secretArn} is not a credential secret of stack ${ctx.stackId}: such a secret carries the tags `

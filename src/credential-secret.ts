@@ -2,9 +2,9 @@
  * The keys of the JSON document the credential's secret holds. They are stable: renaming one is a breaking change.
  *
  * A password service (CodeCommit, Keyspaces) stores `username`, `password`, `serviceSpecificCredentialId`,
- * `serviceName`, `iamUserName` and `resetSerial`. An API-key service (Bedrock, CloudWatch Logs, CloudWatch) stores
- * `serviceCredentialAlias`, `apiKey`, `serviceSpecificCredentialId`, `serviceName`, `iamUserName`, `resetSerial`
- * and, when the key expires, `expirationDate`.
+ * `serviceName`, `iamUserName`, `resetSerial` and `resourceId`. An API-key service (Bedrock, CloudWatch Logs,
+ * CloudWatch) stores `serviceCredentialAlias`, `apiKey`, `serviceSpecificCredentialId`, `serviceName`, `iamUserName`,
+ * `resetSerial`, `resourceId` and, when the key expires, `expirationDate`.
  */
 export class CredentialSecretKey {
   /** The user name to sign in with (`<iam-user>-at-<account-id>`): password services only. */
@@ -28,6 +28,12 @@ export class CredentialSecretKey {
    * `resetSerial` it asks for, so a rollback never repeats a reset that did not happen.
    */
   public static readonly RESET_SERIAL = 'resetSerial';
+  /**
+   * The physical id of the ServiceSpecificCredential resource the value belongs to: the id of the first credential
+   * it created. Rotation issues new credentials under the same resource, so this tells them from the credentials of
+   * a resource that replaced it.
+   */
+  public static readonly RESOURCE_ID = 'resourceId';
 
   private constructor() {}
 }

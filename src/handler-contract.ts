@@ -9,9 +9,13 @@ export interface CredentialResourceProperties {
   /** The secret the handler writes the credential into. Owned by CloudFormation, not by the handler. */
   readonly SecretArn: string;
   readonly CredentialAgeDays?: string;
-  /** Changing it resets the credential's secret value in place. */
+  /** Changing it resets the credential's secret value in place (or, with ALTERNATING rotation, rotates at once). */
   readonly ResetSerial: string;
+  /** How rotation renews the credential; absent without rotation. */
+  readonly RotationStrategy?: RotationStrategyName;
 }
+
+export type RotationStrategyName = 'ALTERNATING' | 'RESET_IN_PLACE';
 
 /** The attributes the handler answers with. None of them is secret. */
 export interface CredentialAttributes {
@@ -29,6 +33,12 @@ export const RESOURCE_TYPE = 'Custom::ServiceSpecificCredential';
 
 /** The tag that marks the secrets a stack's handler may write; its value is the stack's id. */
 export const SECRET_TAG = 'cdk-service-specific-credential';
+
+/**
+ * The tag that tells a rotation (whose event carries no resource properties) which strategy the secret's construct
+ * asks for: `ALTERNATING` or `RESET_IN_PLACE`.
+ */
+export const ROTATION_TAG = 'cdk-service-specific-credential:rotation';
 
 /**
  * The tag CloudFormation itself puts on the resources it creates. Tags with the `aws:` prefix cannot be set by

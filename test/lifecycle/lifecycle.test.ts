@@ -75,9 +75,9 @@ test('create, status change, reset, replacement and delete, each with its API ca
   expect(afterStatus.credential.physicalId).toBe(first.credential.physicalId);
   expect(afterStatus.stored.Status).toBe('Inactive');
   expect(afterStatus.doc.password).toBe(first.doc.password);
-  // The status is read first, and changed only because it differs.
+  // The secret says which credential is current (rotation moves it); its status is read, and changed only because it differs.
   expect(deactivated.invocations.map(callsOf)).toEqual([
-    ['iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential'],
+    ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential'],
   ]);
 
   const reset = await deploy(example({ status: CredentialStatus.INACTIVE, resetSerial: 1 }));
@@ -100,12 +100,13 @@ test('create, status change, reset, replacement and delete, each with its API ca
 
   const deleted = await cfn.destroy(example({ userName: 'ci-bot-2' }));
   expectWellBehaved(deleted);
-  // The stack's own secret records the credential, so it is deleted. The secret held it, so its previous version is
-  // checked for a credential to reinstate (as after a rolled-back replacement): it names the one replaced earlier,
-  // whose user is gone.
+  // The stack's own secret records the credential (its current, previous and pending versions are read), so it is
+  // deleted. The secret held it, so the previous version is checked for a credential to reinstate (as after a
+  // rolled-back replacement): it names the one replaced earlier, whose user is gone.
   expect(deleted.invocations.map(callsOf)).toEqual([[
-    'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:DeleteServiceSpecificCredential',
-    'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials -> NoSuchEntity',
+    'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue',
+    'secretsmanager:GetSecretValue -> ResourceNotFoundException', 'iam:DeleteServiceSpecificCredential',
+    'iam:ListServiceSpecificCredentials -> NoSuchEntity',
   ]]);
   expect(localAws.credentials()).toHaveLength(0);
 });
@@ -163,7 +164,7 @@ test('a failed replacement is rolled back to the credential that never went away
   const [update, rollback] = deployment.invocations;
   expect(update.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: before.credential.physicalId });
   expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.credential.physicalId });
-  expect(callsOf(rollback)).toEqual(['iam:ListServiceSpecificCredentials']);
+  expect(callsOf(rollback)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials']);
   expect(localAws.credentials().map((c) => c.ServiceSpecificCredentialId)).toEqual([before.credential.physicalId]);
   expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(before.doc.password);
 });
@@ -375,7 +376,9 @@ describe('a rollback never gets stuck', () => {
 
     const deployment = await deploy(example({ resetSerial: 1, status: CredentialStatus.INACTIVE }));
 
-    expect(deployment.invocations.map(callsOf)).toEqual([['iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential']]);
+    expect(deployment.invocations.map(callsOf)).toEqual([[
+      'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential',
+    ]]);
     expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(reset.doc.password);
   });
 });
