@@ -1,6 +1,6 @@
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../src';
+import { CredentialRotationOptions, CredentialService, CredentialStatus, ServiceSpecificCredential } from '../src';
 
 /** What the demo changes between deployments, as a user would edit their app. */
 export interface ExampleSettings {
@@ -10,6 +10,8 @@ export interface ExampleSettings {
   readonly status?: CredentialStatus;
   /** @default 0 */
   readonly resetSerial?: number;
+  /** @default - no rotation */
+  readonly rotation?: CredentialRotationOptions;
 }
 
 /** A CI bot's IAM user with a CodeCommit Git password for HTTPS, stored in Secrets Manager. */
@@ -21,6 +23,7 @@ export function exampleStack(app: App, settings: ExampleSettings = {}): Stack {
     service: CredentialService.CODECOMMIT,
     status: settings.status,
     resetSerial: settings.resetSerial,
+    rotation: settings.rotation,
   });
   new CfnOutput(stack, 'GitUserName', { value: git.serviceUserName });
   new CfnOutput(stack, 'GitSecretArn', { value: git.secretArn });

@@ -32,7 +32,10 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
   if (!secret!.rotationEnabled) throw new UserError(`Secret ${secretArn} does not have rotation turned on; nothing was changed`);
   const stages = secret!.stages[token] ?? [];
   // Finished already (a repeated call), or promoted by createSecret itself (RESET_IN_PLACE).
-  if (stages.includes('AWSCURRENT')) return;
+  if (stages.includes('AWSCURRENT')) {
+    if (step === 'finishSecret' && stages.includes('AWSPENDING')) await ctx.secrets.unstage(ctx.budget, secretArn, token);
+    return;
+  }
   if (!stages.includes('AWSPENDING')) {
     throw new UserError(`Version ${token} of secret ${secretArn} is not AWSPENDING: a later rotation or stack update took its place. Nothing was changed`);
   }
@@ -47,7 +50,7 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
       await test(ctx, secretArn, token);
       return;
     case 'finishSecret':
-      await ctx.secrets.promote(ctx.budget, secretArn, token, versionWith(secret!.stages, 'AWSCURRENT'));
+      await finish(ctx, secretArn, token, secret!.stages);
       return;
     default:
       throw new UserError(`Unknown rotation step '${step}'`);
@@ -63,9 +66,17 @@ export async function rotateNow(ctx: Context, secretArn: string, token: string, 
   await stage(ctx, secretArn, token, 'ALTERNATING', resetSerial);
   const staged = await test(ctx, secretArn, token);
   const secret = await ctx.secrets.describe(ctx.budget, secretArn);
-  const stages = secret?.stages ?? {};
-  if (!stages[token]?.includes('AWSCURRENT')) await ctx.secrets.promote(ctx.budget, secretArn, token, versionWith(stages, 'AWSCURRENT'));
+  await finish(ctx, secretArn, token, secret?.stages ?? {});
   return staged;
+}
+
+/**
+ * finishSecret: the staged version becomes current, and AWSPENDING leaves it. A version that kept AWSPENDING would
+ * block every later rotation ("Previous rotation request is still in progress") once a stack update writes a value.
+ */
+async function finish(ctx: Context, secretArn: string, token: string, stages: Record<string, string[]>): Promise<void> {
+  if (!stages[token]?.includes('AWSCURRENT')) await ctx.secrets.promote(ctx.budget, secretArn, token, versionWith(stages, 'AWSCURRENT'));
+  if (stages[token]?.includes('AWSPENDING')) await ctx.secrets.unstage(ctx.budget, secretArn, token);
 }
 
 /** createSecret: a new value for the token's version, unless a repeated call finds it written. */

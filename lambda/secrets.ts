@@ -73,6 +73,13 @@ export class Secrets {
     }
   }
 
+  /** Takes AWSPENDING off a version whose rotation has finished. */
+  public async unstage(budget: Budget, secretArn: string, versionId: string): Promise<void> {
+    await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({
+      SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId,
+    }), { abortSignal }));
+  }
+
   /** Moves AWSCURRENT to `versionId`; Secrets Manager moves AWSPREVIOUS to the version it leaves. */
   public async promote(budget: Budget, secretArn: string, versionId: string, fromVersionId: string | undefined): Promise<void> {
     await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({

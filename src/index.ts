@@ -1,3 +1,4 @@
 export * from './credential-service';
 export * from './credential-secret';
 export * from './service-specific-credential';
+export * from './rotation';

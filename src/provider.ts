@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, IConstruct, IDependable } from 'constructs';
+import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
 
 /**
@@ -24,6 +24,7 @@ export class CredentialProvider extends Construct {
   public readonly function: lambda.Function;
   private readonly secretTagValue = Aws.STACK_ID;
   private readonly keys = new Set<kms.IKey>();
+  private rotationGrant?: IDependable;
   private readonly userPolicies: Array<{ policy: iam.ManagedPolicy; statement: iam.PolicyStatement; users: Set<string>; size: number }> = [];
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
@@ -56,12 +57,7 @@ export class CredentialProvider extends Construct {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue'],
       resources: [secretsArn],
-      conditions: {
-        StringEquals: {
-          [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue,
-          [`aws:ResourceTag/${CLOUDFORMATION_STACK_TAG}`]: this.secretTagValue,
-        },
-      },
+      conditions: { StringEquals: this.ownSecretConditions() },
     }));
     // DescribeSecret, which reveals no value, on the stack's tag alone: so that a secret without CloudFormation's tag
     // gets a FAILED answer that says so, instead of AccessDenied until the deadline.
@@ -115,6 +111,42 @@ export class CredentialProvider extends Construct {
       );
     }
     return this.userGrant(user);
+  }
+
+  /**
+   * Lets Secrets Manager invoke the handler for rotation steps in this account, and the handler move staging labels on
+   * this stack's credential secrets: what rotation needs beyond the custom resource's grants, added once per stack.
+   */
+  public allowRotation(): IDependable {
+    if (this.rotationGrant) return this.rotationGrant;
+    this.function.addPermission('RotationInvoke', {
+      principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+      sourceAccount: Stack.of(this).account,
+    });
+    const secretsArn = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const policy = new iam.Policy(this, 'RotationPolicy', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({
+        actions: ['secretsmanager:UpdateSecretVersionStage'],
+        resources: [secretsArn],
+        conditions: { StringEquals: this.ownSecretConditions() },
+      })],
+    });
+    suppress(policy, {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Only UpdateSecretVersionStage, on secrets that carry the tags with this stack\'s id (as for PutSecretValue).',
+      applies_to: ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'],
+    });
+    this.rotationGrant = new DependencyGroup(policy, this.function.node.findChild('RotationInvoke'));
+    return this.rotationGrant;
+  }
+
+  /** The condition only this stack's credential secrets meet: both tags, one of which only CloudFormation can set. */
+  private ownSecretConditions(): Record<string, string> {
+    return {
+      [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue,
+      [`aws:ResourceTag/${CLOUDFORMATION_STACK_TAG}`]: this.secretTagValue,
+    };
   }
 
   /**

@@ -4,9 +4,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { CredentialService, CredentialStatus } from './credential-service';
-import { CredentialResourceProperties, RESOURCE_TYPE } from './handler-contract';
+import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
 import { CredentialProvider, suppress } from './provider';
+import { CredentialRotationOptions, RotationStrategy } from './rotation';
+import { scheduleOf, scheduleRotation } from './rotation-schedule';
 
 /**
  * Properties of a ServiceSpecificCredential.
@@ -62,6 +64,17 @@ export interface ServiceSpecificCredentialProps {
    * @default - a name CloudFormation generates
    */
   readonly secretName?: string;
+
+  /**
+   * Rotate the credential on a schedule, through Secrets Manager. Apps that read the secret's current value each
+   * time they connect (or cache it briefly) never notice a rotation with `RotationStrategy.ALTERNATING`.
+   *
+   * After a rotation, `serviceSpecificCredentialId`, `serviceCredentialAlias` and `expirationDate` still describe the
+   * credential the stack created or last replaced; the secret's current value holds the ones in use.
+   *
+   * @default - no rotation: the credential changes only when `resetSerial` changes
+   */
+  readonly rotation?: CredentialRotationOptions;
 }
 
 /**
@@ -202,30 +215,38 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
   constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
     super(scope, id);
     let ageDays: string | undefined;
+    let schedule: string | undefined;
+    const strategy = props.rotation ? props.rotation.strategy ?? RotationStrategy.ALTERNATING : undefined;
     // Every message names the construct: in an app of many credentials, the value alone does not say which.
     try {
       // JavaScript and Python callers have no compiler to stop a plain string or a wrong value here.
       validateService(props.service);
       validateStatus(props.status);
       ageDays = credentialAgeDays(props.service, props.expiresAfter);
+      schedule = props.rotation === undefined ? undefined : scheduleOf(props.rotation, props.expiresAfter);
       validateUserName(props.user.userName);
       validateResetSerial(props.resetSerial);
       validateSecretName(this, props.secretName);
-      claimSlot(this, props.user, props.service);
+      claimSlot(this, props.user, props.service, strategy === RotationStrategy.ALTERNATING ? 2 : 1);
     } catch (err) {
       throw new Error(`${this.node.path}: ${(err as Error).message}`);
     }
-    warnAboutService(this, props.service, props.expiresAfter);
+    warnAboutService(this, props.service, props.expiresAfter, props.rotation);
 
     const store = new secretsmanager.Secret(this, 'Secret', {
       secretName: props.secretName,
       encryptionKey: props.encryptionKey,
       description: `${props.service.serviceName} credential of ${this.node.path}`,
     });
-    suppress(store, {
-      id: 'AwsSolutions-SMG4',
-      reason: 'IAM issues the value; it is rotated by changing resetSerial (IAM ResetServiceSpecificCredential).',
-    });
+    if (!strategy) {
+      suppress(store, {
+        id: 'AwsSolutions-SMG4',
+        reason: 'IAM issues the value, without a rotation schedule: it changes when resetSerial changes (IAM ResetServiceSpecificCredential).',
+      });
+    } else {
+      // A rotation has no resource properties: the secret tells it the strategy.
+      (store.node.defaultChild as secretsmanager.CfnSecret).tags.setTag(ROTATION_TAG, strategy);
+    }
     const provider = CredentialProvider.of(this);
     const grant = provider.allow(props.user, store);
 
@@ -236,6 +257,7 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
       SecretArn: store.secretArn,
       CredentialAgeDays: ageDays,
       ResetSerial: String(props.resetSerial ?? 0),
+      RotationStrategy: strategy,
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
@@ -245,6 +267,7 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
     // The first IAM call must not race the policy that allows it. (The role's own policy is already ordered
     // before the custom resource: the resource references the function, which depends on that policy.)
     resource.node.addDependency(grant);
+    if (props.rotation) scheduleRotation(this, store, provider, props.rotation, schedule!, resource);
 
     this.serviceSpecificCredentialId = resource.ref;
     this.serviceUserName = resource.getAttString('ServiceUserName');
@@ -323,7 +346,7 @@ function validateSecretName(credential: Construct, name?: string): void {
 const KNOWN_SERVICES = ['codecommit.amazonaws.com', 'cassandra.amazonaws.com', 'bedrock.amazonaws.com', 'logs.amazonaws.com', 'cloudwatch.amazonaws.com'];
 
 /** What synth can tell but should not refuse: IAM adds services, and a key without expiry is allowed. */
-function warnAboutService(credential: Construct, service: CredentialService, expiresAfter?: Duration): void {
+function warnAboutService(credential: Construct, service: CredentialService, expiresAfter?: Duration, rotation?: CredentialRotationOptions): void {
   const name = service.serviceName;
   if (!Token.isUnresolved(name) && !KNOWN_SERVICES.includes(name)) {
     const closest = [...KNOWN_SERVICES].sort((a, b) => distance(name, a) - distance(name, b))[0];
@@ -331,9 +354,15 @@ function warnAboutService(credential: Construct, service: CredentialService, exp
       `'${name}' is none of the services this library knows (the closest is '${closest}'). IAM answers an unsupported `
       + 'service at deploy time; if IAM added this one, ignore this warning.');
   }
-  if (service.supportsExpiry && expiresAfter === undefined) {
+  if (service.supportsExpiry && expiresAfter === undefined && rotation === undefined) {
     Annotations.of(credential).addWarningV2('cdk-service-specific-credential:neverExpires',
-      `This ${name} API key never expires: security scanners flag long-lived API keys. Set expiresAfter, e.g. Duration.days(90).`);
+      `This ${name} API key never expires and is never rotated: security scanners flag long-lived API keys. Set expiresAfter, `
+      + 'e.g. Duration.days(90), with rotation: { automaticallyAfter: Duration.days(30) } to renew it.');
+  }
+  if (expiresAfter !== undefined && rotation === undefined) {
+    Annotations.of(credential).addWarningV2('cdk-service-specific-credential:expiresWithoutRotation',
+      `This ${name} API key stops working on its expiry (${expiresAfter.toHumanString()} after it is created) and nothing renews it. `
+      + 'Add rotation: { automaticallyAfter: Duration.days(N) } with N shorter than expiresAfter: each rotation issues a new key with a new expiry.');
   }
 }
 
@@ -373,7 +402,8 @@ function literalUserName(user: iam.IUser): string | undefined {
 }
 
 /** IAM allows 2 credentials per user and service: a third in the same app would fail only at deploy time. */
-function claimSlot(credential: Construct, user: iam.IUser, service: CredentialService): void {
+/** @param count the credentials the construct holds: 2 for an ALTERNATING rotation */
+function claimSlot(credential: Construct, user: iam.IUser, service: CredentialService, count: number): void {
   const name = literalUserName(user);
   const userKey = name ? `name:${name}` : `path:${user.node.path}`;
   const key = `${userKey}|${service.serviceName}`;
@@ -382,16 +412,20 @@ function claimSlot(credential: Construct, user: iam.IUser, service: CredentialSe
   slots.set(root, byKey);
   const taken = byKey.get(key) ?? [];
   const shown = name ?? user.node.path;
-  if (taken.length >= IAM_LIMIT_PER_USER_AND_SERVICE) {
+  if (taken.length + count > IAM_LIMIT_PER_USER_AND_SERVICE) {
+    const holders = [...new Set(taken)].map((p) => taken.filter((t) => t === p).length === 2 ? `${p} (ALTERNATING rotation: counts as 2)` : p);
     throw new Error(`IAM allows at most ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials per user and service: user '${shown}' `
-      + `already has ${taken.join(' and ')} for ${service.serviceName}. Even two leave no room to replace either of them `
-      + '(a new user, service or expiresAfter creates the new credential before deleting the old one)');
+      + `already has ${holders.join(' and ')} for ${service.serviceName}`
+      + (count === 2
+        ? `, and this credential rotates with RotationStrategy.ALTERNATING, which counts as ${count} of the ${IAM_LIMIT_PER_USER_AND_SERVICE}: `
+          + 'give it a user of its own, or use RotationStrategy.RESET_IN_PLACE'
+        : '. Even two leave no room to replace either of them (a new user, service or expiresAfter creates the new credential before deleting the old one)'));
   }
-  if (taken.length === IAM_LIMIT_PER_USER_AND_SERVICE - 1) {
+  if (taken.length + count === IAM_LIMIT_PER_USER_AND_SERVICE && count === 1) {
     Annotations.of(credential).addWarningV2('cdk-service-specific-credential:noRoomToReplace',
       `User '${shown}' now has ${IAM_LIMIT_PER_USER_AND_SERVICE} credentials for ${service.serviceName} (${taken[0]} and this one), `
       + 'IAM\'s limit: changing the user, service or expiresAfter of either will fail at deploy time, because a replacement '
       + 'is created before the credential it replaces is deleted. Remove one of them first, in its own deployment.');
   }
-  byKey.set(key, [...taken, credential.node.path]);
+  byKey.set(key, [...taken, ...Array(count).fill(credential.node.path)]);
 }

@@ -47,8 +47,15 @@ export function synthesize(build: (app: App) => Stack): Synthesized {
 }
 
 /** One custom resource event, as the handler saw it and answered it. */
-export interface Invocation {
-  readonly event: CloudFormationCustomResourceEvent;
+/** What Secrets Manager sends for each rotation step. */
+export interface RotationEvent {
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+  readonly Step: string;
+}
+
+export interface Invocation<E = CloudFormationCustomResourceEvent> {
+  readonly event: E;
   /** Undefined when the handler never answered (CloudFormation would wait an hour). */
   readonly response?: CloudFormationCustomResourceResponse;
   /** The raw body the handler PUT to the ResponseURL. */
@@ -61,6 +68,16 @@ export interface Invocation {
   /** The API calls the handler made, e.g. `iam:CreateServiceSpecificCredential -> ok`. */
   readonly calls: string[];
 }
+
+/** One rotation as Secrets Manager runs it: its steps in order, stopping at the first that fails. */
+export interface Rotation {
+  readonly token: string;
+  readonly invocations: Array<Invocation<RotationEvent>>;
+  /** The step that failed; undefined when all four succeeded. */
+  readonly failedStep?: string;
+}
+
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 
 export interface Deployment {
   readonly status: 'COMPLETE' | 'ROLLBACK_COMPLETE';
@@ -118,7 +135,9 @@ export class CloudFormation {
     const changed: string[] = [];
     const resources = Object.entries(synth.template.Resources);
     // Users and secrets first: the custom resource references both (the template's DependsOn order, simplified).
-    const order = (type: string) => (type === 'AWS::IAM::User' ? 0 : type === 'AWS::SecretsManager::Secret' ? 1 : type === RESOURCE_TYPE ? 3 : 2);
+    // A RotationSchedule depends on the custom resource: rotation starts after the first value is stored.
+    const order = (type: string) => (type === 'AWS::IAM::User' ? 0 : type === 'AWS::SecretsManager::Secret' ? 1
+      : type === RESOURCE_TYPE ? 3 : type === 'AWS::SecretsManager::RotationSchedule' ? 4 : 2);
     resources.sort(([, a], [, b]) => order(a.Type) - order(b.Type));
 
     for (const [logicalId, resource] of resources) {
@@ -165,6 +184,26 @@ export class CloudFormation {
       await this.deletePlain(old);
     }
     return { status: 'COMPLETE', invocations };
+  }
+
+  /**
+   * Rotates a secret as Secrets Manager would: RotateSecret labels an empty version AWSPENDING under the token, then
+   * the function is invoked for each step. `steps` limits the steps run (an abandoned rotation); the same token may
+   * be given again, as Secrets Manager retries a failed rotation; `resume` continues a rotation without starting it again.
+   */
+  public async rotate(
+    synth: Synthesized, secretArn: string, options: { token?: string; steps?: readonly string[]; resume?: boolean } = {},
+  ): Promise<Rotation> {
+    const token = options.token ?? randomUUID();
+    if (!options.resume) this.localAws.startRotation(secretArn, token);
+    const invocations: Array<Invocation<RotationEvent>> = [];
+    for (const step of options.steps ?? ROTATION_STEPS) {
+      const invocation = await this.invoke(synth, { SecretId: secretArn, ClientRequestToken: token, Step: step });
+      invocations.push(invocation);
+      // A step that throws is a failed invocation: Lambda reports a function error.
+      if (invocation.exitCode !== 0) return { token, invocations, failedStep: step };
+    }
+    return { token, invocations };
   }
 
   /** Deletes the stack: custom resources first (they depend on the users and secrets), then the rest. */
@@ -261,7 +300,7 @@ export class CloudFormation {
   }
 
   /** Runs the bundled handler for one event in a fresh Node process, as Lambda would, and waits for its answer. */
-  public async invoke(synth: Synthesized, event: CloudFormationCustomResourceEvent): Promise<Invocation> {
+  public async invoke<E extends CloudFormationCustomResourceEvent | RotationEvent>(synth: Synthesized, event: E): Promise<Invocation<E>> {
     const timeoutMs = this.options.lambdaTimeoutMs ?? synth.handlerTimeoutMs;
     const answersBefore = this.catcher.responses.length;
     const callsBefore = this.localAws.calls.length;
@@ -292,7 +331,7 @@ export class CloudFormation {
     const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
     clearTimeout(killer);
     const answered = this.catcher.responses.length > answersBefore;
-    return this.lastInvocation = {
+    const invocation: Invocation<E> = {
       event,
       response: answered ? this.catcher.last : undefined,
       responseBody: answered ? this.catcher.rawBodies[this.catcher.rawBodies.length - 1] : undefined,
@@ -302,6 +341,8 @@ export class CloudFormation {
       durationMs: Date.now() - started,
       calls: this.localAws.calls.slice(callsBefore).map((c) => `${c.service}:${c.operation} -> ${c.outcome}`),
     };
+    if (!('Step' in event)) this.lastInvocation = invocation as Invocation<any>;
+    return invocation;
   }
 
   /** The environment the function's template gives it, resolved as CloudFormation would. */
@@ -336,6 +377,10 @@ export class CloudFormation {
         ],
       });
       return { type, physicalId: arn, attributes: {}, properties };
+    }
+    if (type === 'AWS::SecretsManager::RotationSchedule') {
+      this.localAws.secret(properties.SecretId)!.rotationEnabled = true;
+      return { type, physicalId: properties.SecretId, attributes: {}, properties };
     }
     // Roles, policies, the function and its log group are not modelled: only their names are referenced.
     return { type, physicalId: `${logicalId}-physical`, attributes: { Arn: `arn:aws:local:::${logicalId}` }, properties };

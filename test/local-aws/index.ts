@@ -25,6 +25,8 @@ export interface LocalAws {
   /** Creates a secret as CloudFormation would: it may carry `aws:cloudformation:*` tags, which no API caller can set. */
   createSecret(name: string, options?: { kmsKeyId?: string; tags?: Array<{ Key: string; Value: string }>; value?: string }): string;
   secret(arnOrName: string): StoredSecret | undefined;
+  /** Begins a rotation as RotateSecret does: an empty AWSPENDING version under the token. */
+  startRotation(secretArn: string, token: string): void;
   /** The ARNs of the secrets whose current version names this credential id. */
   secretsHolding(credentialId: string): string[];
   inject(fault: Fault): void;
@@ -130,6 +132,7 @@ export async function startLocalAws(options: { accountId?: string } = {}): Promi
       return secret.arn;
     },
     secret: (arnOrName) => sm.secrets.find((s) => s.arn === arnOrName || s.name === arnOrName),
+    startRotation: (secretArn, token) => sm.startRotation(secretArn, token),
     secretsHolding: (credentialId) => sm.secrets
       .filter((s) => s.versions.some((v) => v.stages.includes('AWSCURRENT') && v.secretString?.includes(`"${credentialId}"`)))
       .map((s) => s.arn),

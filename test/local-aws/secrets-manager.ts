@@ -9,6 +9,9 @@ export interface StoredSecret {
   kmsKeyId?: string;
   tags: Array<{ Key: string; Value: string }>;
   deleted: boolean;
+  /** Set by a RotationSchedule (the CloudFormation driver sets it when the template has one). */
+  rotationEnabled?: boolean;
+  /** A version without a value is the empty one a rotation labels AWSPENDING before calling createSecret. */
   versions: Array<{ id: string; secretString?: string; stages: string[]; created: Date }>;
 }
 
@@ -28,7 +31,7 @@ export class SecretsManager {
       }
       case 'PutSecretValue': {
         const secret = this.live(input.SecretId);
-        const version = this.put(secret, input.SecretString, input.ClientRequestToken);
+        const version = this.put(secret, input.SecretString, input.ClientRequestToken, input.VersionStages);
         return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: version.stages };
       }
       case 'GetSecretValue': {
@@ -36,7 +39,7 @@ export class SecretsManager {
         const version = input.VersionId
           ? secret.versions.find((v) => v.id === input.VersionId)
           : secret.versions.find((v) => v.stages.includes(input.VersionStage ?? 'AWSCURRENT'));
-        if (!version) {
+        if (!version?.secretString) {
           throw new AwsError('ResourceNotFoundException', 400, input.VersionId
             ? `Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId}`
             : `Secrets Manager can't find the specified secret value for staging label: ${input.VersionStage ?? 'AWSCURRENT'}`);
@@ -58,12 +61,31 @@ export class SecretsManager {
           KmsKeyId: secret.kmsKeyId,
           Tags: secret.tags.length ? secret.tags : undefined,
           DeletedDate: secret.deleted ? Date.now() / 1000 : undefined,
+          RotationEnabled: secret.rotationEnabled,
           VersionIdsToStages: Object.fromEntries(secret.versions.filter((v) => v.stages.length).map((v) => [v.id, v.stages])),
         };
       }
       case 'ListSecretVersionIds': {
         const secret = this.live(input.SecretId);
         return { ARN: secret.arn, Name: secret.name, Versions: secret.versions.map((v) => ({ VersionId: v.id, VersionStages: v.stages })) };
+      }
+      case 'UpdateSecretVersionStage': {
+        const secret = this.live(input.SecretId);
+        const version = (id: string | undefined) => {
+          const found = secret.versions.find((v) => v.id === id);
+          if (!found) throw new AwsError('InvalidParameterException', 400, `Not a valid version: ${id}`);
+          return found;
+        };
+        const holder = secret.versions.find((v) => v.stages.includes(input.VersionStage));
+        if (holder && holder.id !== input.RemoveFromVersionId && input.MoveToVersionId) {
+          // AWS: a label moves only when the caller names the version it leaves.
+          throw new AwsError('InvalidParameterException', 400, `The parameter RemoveFromVersionId can't be empty. Staging label `
+            + `${input.VersionStage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`);
+        }
+        if (input.RemoveFromVersionId) version(input.RemoveFromVersionId);
+        if (input.MoveToVersionId) this.label(secret, version(input.MoveToVersionId), [input.VersionStage]);
+        else if (holder) holder.stages = holder.stages.filter((l) => l !== input.VersionStage);
+        return { ARN: secret.arn, Name: secret.name };
       }
       case 'TagResource': {
         const secret = this.find(input.SecretId);
@@ -103,20 +125,47 @@ export class SecretsManager {
     return secret;
   }
 
-  private put(secret: StoredSecret, value: string, token: string = randomUUID()) {
+  /**
+   * Starts a rotation as RotateSecret does: an empty version under the token, labelled AWSPENDING. Refused while
+   * another version holds AWSPENDING without AWSCURRENT (LocalStack's wording).
+   */
+  public startRotation(secretId: string, token: string): void {
+    const secret = this.live(secretId);
+    const pending = secret.versions.find((v) => v.stages.includes('AWSPENDING'));
+    if (pending && !pending.stages.includes('AWSCURRENT') && pending.id !== token) {
+      throw new AwsError('InvalidRequestException', 400, 'Previous rotation request is still in progress.');
+    }
+    if (pending?.id === token) return;
+    if (secret.versions.some((v) => v.id === token)) throw new Error(`test misuse: version ${token} exists and is not AWSPENDING`);
+    const version = { id: token, stages: [] as string[], created: new Date() };
+    secret.versions.push(version);
+    this.label(secret, version, ['AWSPENDING']);
+  }
+
+  private put(secret: StoredSecret, value: string, token: string = randomUUID(), stages: string[] = ['AWSCURRENT']) {
     const same = secret.versions.find((v) => v.id === token);
-    if (same) {
+    if (same?.secretString !== undefined) {
       // Idempotent for the same value; a token names one version forever.
       if (same.secretString === value) return same;
       throw new AwsError('ResourceExistsException', 400,
         `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${secret.arn}`);
     }
-    for (const v of secret.versions) {
-      v.stages = v.stages.includes('AWSCURRENT') ? ['AWSPREVIOUS'] : v.stages.filter((s) => s !== 'AWSPREVIOUS');
-    }
-    const version = { id: token, secretString: value, stages: ['AWSCURRENT'], created: new Date() };
-    secret.versions.push(version);
+    // A rotation's empty AWSPENDING version gets its value.
+    const version = same ?? { id: token, stages: [] as string[], created: new Date() };
+    version.secretString = value;
+    if (!same) secret.versions.push(version);
+    this.label(secret, version, stages);
     return version;
+  }
+
+  /** Attaches labels, taking each from the version that had it; the version AWSCURRENT leaves becomes AWSPREVIOUS. */
+  private label(secret: StoredSecret, version: StoredSecret['versions'][number], labels: string[]): void {
+    for (const label of labels) {
+      const holder = secret.versions.find((v) => v !== version && v.stages.includes(label));
+      if (holder) holder.stages = holder.stages.filter((l) => l !== label);
+      if (label === 'AWSCURRENT' && holder) this.label(secret, holder, ['AWSPREVIOUS']);
+      if (!version.stages.includes(label)) version.stages.push(label);
+    }
   }
 }
 
