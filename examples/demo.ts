@@ -1,13 +1,14 @@
 /* eslint-disable no-console */
+import { Duration } from 'aws-cdk-lib';
 import { exampleStack, ExampleSettings } from './app';
-import { CredentialStatus } from '../src';
+import { CredentialStatus, RotationStrategy } from '../src';
 import { CloudFormation, Deployment, synthesize } from '../test/lifecycle/cloudformation';
 import { currentDocument, leaks, masked } from '../test/lifecycle/world';
-import { startLocalAws } from '../test/local-aws';
+import { LocalAws, startLocalAws } from '../test/local-aws';
 
 /**
  * The demo: deploys examples/app.ts to a local IAM + Secrets Manager and walks its Git credential through
- * create, reset, deactivate and delete, printing what CloudFormation sends, what the handler calls, what it
+ * create, reset, deactivate and delete, then an ALTERNATING rotation through two rotations, printing what CloudFormation sends, what the handler calls, what it
  * answers and what the secret holds. Exits non-zero when any step does not behave as documented.
  */
 async function main(): Promise<number> {
@@ -59,12 +60,53 @@ async function main(): Promise<number> {
     const deletion = await cfn.destroy(last!);
     print(deletion);
     check(localAws.credentials({ userName: 'ci-bot' }).length === 0, 'IAM has no credential left for ci-bot');
+
+    await rotationDemo(localAws, cfn, check);
   } finally {
     await cfn.close();
     await localAws.close();
   }
   console.log(failures === 0 ? '\nEvery step behaved as documented.' : `\n${failures} check(s) failed.`);
   return failures === 0 ? 0 : 1;
+}
+
+/**
+ * An ALTERNATING rotation, as Secrets Manager runs it on its schedule: two rotations, each leaving the previous
+ * value working, then the stack deleted with both credentials of the pair.
+ */
+async function rotationDemo(localAws: LocalAws, cfn: CloudFormation, check: (ok: boolean, what: string) => void): Promise<void> {
+  const settings: ExampleSettings = { rotation: { automaticallyAfter: Duration.days(30), strategy: RotationStrategy.ALTERNATING } };
+  console.log('\n5. cdk deploy with rotation: { automaticallyAfter: Duration.days(30) } (ALTERNATING)');
+  const synth = synthesize((app) => exampleStack(app, settings));
+  const deployment = await cfn.deploy(synth);
+  print(deployment);
+  check(deployment.status === 'COMPLETE', 'the stack with a rotation schedule was created');
+  const secretArn = cfn.resourceOfType('Custom::ServiceSpecificCredential')!.attributes.SecretArn;
+  const issued = new Set<string>();
+  // Whether IAM accepts a stored value: its credential exists, is active, and holds this secret.
+  const accepted = (doc: Record<string, string>) => localAws.credentials({ userName: 'ci-bot' })
+    .some((c) => c.ServiceSpecificCredentialId === doc.serviceSpecificCredentialId && c.Status === 'Active' && c.ServicePassword === doc.password);
+  let previous = currentDocument(localAws, secretArn);
+  for (const n of [1, 2]) {
+    console.log(`\n${5 + n}. Secrets Manager rotates the secret (rotation ${n})`);
+    const rotation = await cfn.rotate(synth, secretArn);
+    for (const invocation of rotation.invocations) {
+      console.log(`  Secrets Manager -> ${invocation.event.Step}: ${invocation.calls.join(', ')}`);
+    }
+    const now = currentDocument(localAws, secretArn);
+    console.log(`    the secret holds: ${JSON.stringify(masked(now))}`);
+    check(rotation.failedStep === undefined, 'all four steps succeeded');
+    check(now.serviceSpecificCredentialId !== previous.serviceSpecificCredentialId, `AWSCURRENT is a new credential, ${now.serviceSpecificCredentialId}`);
+    check(accepted(now), 'IAM accepts the current value');
+    check(accepted(previous), `IAM still accepts the previous value (${previous.serviceSpecificCredentialId}): apps that read it before the rotation keep working`);
+    check(localAws.credentials({ userName: 'ci-bot' }).length === 2, 'the user has 2 credentials, IAM\'s limit, both recorded by the secret');
+    check(leaks(localAws, issued, { status: 'COMPLETE', invocations: rotation.invocations as any }).length === 0, 'no secret value in a log line');
+    previous = now;
+  }
+  console.log('\n8. cdk destroy');
+  const deletion = await cfn.destroy(synth);
+  print(deletion);
+  check(localAws.credentials({ userName: 'ci-bot' }).length === 0, 'both credentials of the pair are deleted');
 }
 
 function print(deployment: Deployment): void {

@@ -69,8 +69,8 @@ export interface ServiceSpecificCredentialProps {
    * Rotate the credential on a schedule, through Secrets Manager. Apps that read the secret's current value each
    * time they connect (or cache it briefly) never notice a rotation with `RotationStrategy.ALTERNATING`.
    *
-   * After a rotation, `serviceSpecificCredentialId`, `serviceCredentialAlias` and `expirationDate` still describe the
-   * credential the stack created or last replaced; the secret's current value holds the ones in use.
+   * After a rotation, `serviceSpecificCredentialId` (the first credential's id), `serviceCredentialAlias` and
+   * `expirationDate` are stale; the secret's current value holds the ones in use.
    *
    * @default - no rotation: the credential changes only when `resetSerial` changes
    */

@@ -360,14 +360,18 @@ describe('bad input from languages without a compiler is named at synth, with th
     Annotations.fromStack(stack).hasWarning('/Stack/C', Match.stringLikeRegexp("'bedrok.amazonaws.com' is none .* closest is 'bedrock.amazonaws.com'"));
   });
 
-  test('an API key without expiresAfter warns that it never expires; one with it does not', () => {
+  test('an API key with neither expiresAfter nor rotation warns that it never expires; one with either does not', () => {
     const { stack, user } = stackWithUser();
 
     new ServiceSpecificCredential(stack, 'Forever', { user, service: CredentialService.BEDROCK });
     new ServiceSpecificCredential(stack, 'Expiring', { user: new iam.User(stack, 'Other'), service: CredentialService.BEDROCK, expiresAfter: Duration.days(90) });
+    new ServiceSpecificCredential(stack, 'Rotated', {
+      user: new iam.User(stack, 'Third'), service: CredentialService.BEDROCK, rotation: { automaticallyAfter: Duration.days(30) },
+    });
 
     Annotations.fromStack(stack).hasWarning('/Stack/Forever', Match.stringLikeRegexp('never expires'));
-    Annotations.fromStack(stack).hasNoWarning('/Stack/Expiring', Match.anyValue());
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Expiring', Match.stringLikeRegexp('never expires'));
+    Annotations.fromStack(stack).hasNoWarning('/Stack/Rotated', Match.anyValue());
   });
 
   test.each([['ci git!'], ['x'.repeat(513)]])('a secretName Secrets Manager rejects: %s', (secretName) => {

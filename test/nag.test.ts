@@ -52,3 +52,21 @@ test('every suppression the library adds gives its reason', () => {
   expect(rules.map((r: any) => r.id).sort()).toEqual(['AwsSolutions-IAM5', 'AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SMG4']);
   for (const rule of rules) expect(rule.reason.length).toBeGreaterThan(40);
 });
+
+test('a rotating credential passes SMG4 on its own merits: its secret has a schedule and no suppression', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Rotating');
+  const user = new iam.User(stack, 'User');
+  new ServiceSpecificCredential(stack, 'Git', { user, service: CredentialService.CODECOMMIT, rotation: { automaticallyAfter: Duration.days(30) } });
+  new ServiceSpecificCredential(stack, 'Key', {
+    user, service: CredentialService.BEDROCK, expiresAfter: Duration.days(90), rotation: { automaticallyAfter: Duration.days(30) },
+  });
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  const template = app.synth().getStackByName('Rotating').template;
+  const annotations = Annotations.fromStack(stack);
+
+  expect([...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')), ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))])
+    .toEqual([]);
+  const suppressed = Object.values<any>(template.Resources).flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((r: any) => r.id);
+  expect(suppressed).not.toContain('AwsSolutions-SMG4');
+});
