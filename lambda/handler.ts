@@ -4,8 +4,8 @@ import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceRes
 import { Iam, UserError } from './iam';
 import { Context, Outcome, onCreate, onDelete, onUpdate } from './lifecycle';
 import { respond } from './respond';
-import { RotationEvent, isRotationEvent, onRotation } from './rotation';
 import { OutOfTime, abortableSleep, errorCode } from './retry';
+import { RotationEvent, isRotationEvent, onRotation } from './rotation';
 import { Secrets } from './secrets';
 import { checkEventStack } from './stack-binding';
 import { STACK_ID_VARIABLE, type CredentialResourceProperties as Props } from '../src/handler-contract';

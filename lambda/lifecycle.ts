@@ -1,8 +1,8 @@
 import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import { Iam, LimitReached, UserError, isNoSuchEntity } from './iam';
 import { isCredentialId, planUpdate } from './plan';
-import { Budget, errorCode } from './retry';
 import { Recorded, current, labelled, ofResource, prune, recordedFor } from './records';
+import { Budget, errorCode } from './retry';
 import { rotateNow } from './rotation';
 import { StoredCredential, attributesOf, credentialFromDocument, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
 import { AlreadyWritten, Secrets } from './secrets';
@@ -40,10 +40,10 @@ export interface Context {
 /** @param replacing the credential this one replaces, which the secret may hold until the new one is written */
 export async function onCreate(ctx: Context, props: Props, requestId: string, replacing?: string): Promise<Outcome> {
   await checkSecretOwned(ctx, props.SecretArn);
-  const current = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
+  const stored = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
   // A repeated delivery of this CREATE finds its own earlier write, and answers with it instead of creating again.
-  if (current?.versionId === requestId) return outcomeOf(current.document!, props);
-  await checkNotAnother(ctx, props.SecretArn, readCredential(current?.document), replacing);
+  if (stored?.versionId === requestId) return outcomeOf(stored.document!, props);
+  await checkNotAnother(ctx, props.SecretArn, readCredential(stored?.document), replacing);
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props));
@@ -100,7 +100,8 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
     // Both credentials of an ALTERNATING pair: the previous one still works until the next rotation.
     const pair = alternating ? (await recordedFor(ctx, props.SecretArn, physicalId)).map((r) => r.credential) : [];
     for (const c of [credential, ...pair.filter((p) => p.ServiceSpecificCredentialId !== credential!.ServiceSpecificCredentialId)]) {
-      const found = c === credential ? credential : await ctx.iam.find(ctx.budget, c.UserName!, c.ServiceName!, c.ServiceSpecificCredentialId!, false);
+      const found = c === credential ? credential
+        : await ctx.iam.find(ctx.budget, c.UserName!, c.ServiceName!, c.ServiceSpecificCredentialId!, false);
       if (!found || found.Status === props.Status) continue;
       try {
         await ctx.iam.setStatus(ctx.budget, props.UserName, found.ServiceSpecificCredentialId!, props.Status);

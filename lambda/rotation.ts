@@ -108,7 +108,7 @@ async function stage(ctx: Context, secretArn: string, token: string, strategy: R
     credential = await ctx.iam.create(ctx.budget, now.UserName!, now.ServiceName!, daysValid(live));
   } catch (err) {
     if (!(err instanceof LimitReached)) throw err;
-    throw new UserError(`ALTERNATING rotation keeps two credentials, IAM's limit for one user and service, so no other credential `
+    throw new UserError('ALTERNATING rotation keeps two credentials, IAM\'s limit for one user and service, so no other credential '
       + `of IAM user '${now.UserName}' for ${now.ServiceName} may exist: ${err.message}`);
   }
   ctx.remember(secretOf(credential));

@@ -60,14 +60,15 @@ const labelled = (stage: string) => {
 };
 const valueOf = (doc?: Record<string, string>) => doc?.password ?? doc?.apiKey;
 /** Whether IAM accepts the value a document holds: its credential exists, is active, and this is its current secret. */
-const accepted = (doc?: Record<string, string>) => localAws.credentials().some((c) => c.ServiceSpecificCredentialId === doc?.serviceSpecificCredentialId
-  && c.Status === 'Active' && (c.ServicePassword ?? c.ServiceCredentialSecret) === valueOf(doc));
+const accepted = (doc?: Record<string, string>) => localAws.credentials().some((c) =>
+  c.ServiceSpecificCredentialId === doc?.serviceSpecificCredentialId && c.Status === 'Active' && (c.ServicePassword ?? c.ServiceCredentialSecret) === valueOf(doc));
 const ids = (userName = 'ci-bot') => localAws.credentials({ userName }).map((c) => c.ServiceSpecificCredentialId).sort();
 const stepCalls = (rotation: Rotation) => rotation.invocations.map((i) => `${i.event.Step}: ${i.calls.map((c) => c.replace(/ -> ok$/, '')).join(', ')}`);
 
 /** No credential of the user that the secret's labelled versions do not record; never more than IAM's 2. */
 function expectNothingOrphaned(userName = 'ci-bot') {
-  const recorded = new Set(versions().filter((v) => v.stages.length && v.secretString).map((v) => JSON.parse(v.secretString!).serviceSpecificCredentialId));
+  const recorded = new Set(versions().filter((v) => v.stages.length && v.secretString)
+    .map((v) => JSON.parse(v.secretString!).serviceSpecificCredentialId));
   expect(ids(userName).filter((id) => !recorded.has(id))).toEqual([]);
   expect(ids(userName).length).toBeLessThanOrEqual(2);
 }

@@ -13,6 +13,7 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { startLocalAws } from '.';
 import { LocalStack, localStackPython, startLocalStack } from './localstack';
@@ -117,6 +118,25 @@ async function scenario(endpoint: string): Promise<Record<string, Answer>> {
     await call('Get AWSPREVIOUS', () => sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSPREVIOUS' })), (o) => ({ SecretString: o.SecretString, VersionStages: o.VersionStages }));
     await call('Get AWSPENDING, which no version has', () => sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSPENDING' })));
     await call('Get an unknown secret', () => sm.send(new GetSecretValueCommand({ SecretId: `${arn}-gone` })));
+
+    // The staging labels rotation moves: a value staged AWSPENDING, then promoted, then the label taken off.
+    const pending = 'f0000000-0000-4000-8000-000000000002';
+    const stages = async (step: string) => call(step, () => sm.send(new DescribeSecretCommand({ SecretId: arn })), (o) => ({
+      stages: Object.entries(o.VersionIdsToStages ?? {}).map(([v, l]) => `${v.startsWith('f0000000') ? v.slice(-1) : 'other'}:${[...l].sort()}`).sort(),
+    }));
+    await call('Put AWSPENDING', () => sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: '{"a":3}', ClientRequestToken: pending, VersionStages: ['AWSPENDING'] })),
+      (o) => ({ VersionStages: o.VersionStages }));
+    await stages('labels after Put AWSPENDING');
+    await call('Get AWSCURRENT while a value is pending', () => sm.send(new GetSecretValueCommand({ SecretId: arn })), (o) => ({ SecretString: o.SecretString }));
+    await call('Move AWSCURRENT without naming the version it leaves', () => sm.send(new UpdateSecretVersionStageCommand({
+      SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: pending,
+    })));
+    await call('Move AWSCURRENT', () => sm.send(new UpdateSecretVersionStageCommand({
+      SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: pending, RemoveFromVersionId: 'f0000000-0000-4000-8000-000000000001',
+    })));
+    await stages('labels after the move');
+    await call('Remove AWSPENDING', () => sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: pending })));
+    await stages('labels after removing AWSPENDING');
   } finally {
     iam.destroy();
     sm.destroy();
@@ -145,6 +165,10 @@ describeIf('the local AWS answers as LocalStack does', () => {
       expect(theirs['Reset unknown id']).toEqual({ error: 'NoSuchEntityException', status: 404, message: 'No such credential <unknown id> exists' });
       expect(theirs['Create unsupported service']).toMatchObject({ error: 'NoSuchEntityException', status: 404 });
       expect(theirs['Reset keeps id and status']).toEqual({ ok: { id: '<id>', Status: 'Inactive', password: true } });
+      // Rotation's labels: AWSCURRENT moves only when the version it leaves is named, and that version becomes AWSPREVIOUS.
+      expect(theirs['Move AWSCURRENT without naming the version it leaves']).toMatchObject({ error: 'InvalidParameterException' });
+      expect(theirs['labels after the move']).toEqual({ ok: { stages: ['1:AWSPREVIOUS', '2:AWSCURRENT,AWSPENDING'] } });
+      expect(theirs['labels after removing AWSPENDING']).toEqual({ ok: { stages: ['1:AWSPREVIOUS', '2:AWSCURRENT'] } });
     } finally {
       await local.close();
     }

@@ -79,7 +79,7 @@ export class SecretsManager {
         const holder = secret.versions.find((v) => v.stages.includes(input.VersionStage));
         if (holder && holder.id !== input.RemoveFromVersionId && input.MoveToVersionId) {
           // AWS: a label moves only when the caller names the version it leaves.
-          throw new AwsError('InvalidParameterException', 400, `The parameter RemoveFromVersionId can't be empty. Staging label `
+          throw new AwsError('InvalidParameterException', 400, 'The parameter RemoveFromVersionId can\'t be empty. Staging label '
             + `${input.VersionStage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`);
         }
         if (input.RemoveFromVersionId) version(input.RemoveFromVersionId);
