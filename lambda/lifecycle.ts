@@ -1,7 +1,7 @@
 import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import { Iam, LimitReached, UserError, isNoSuchEntity } from './iam';
 import { isCredentialId, planUpdate } from './plan';
-import { Recorded, current, labelled, ofResource, prune, recordedFor } from './records';
+import { Recorded, current, labelled, ofResource, prune } from './records';
 import { Budget, errorCode } from './retry';
 import { rotateNow } from './rotation';
 import { StoredCredential, attributesOf, credentialFromDocument, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
@@ -79,7 +79,7 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
   const id = now && resourceOf(now.credential) === physicalId ? now.credential.ServiceSpecificCredentialId! : physicalId;
   const alternating = props.RotationStrategy === 'ALTERNATING';
   // The pair's older credential has no use once the pair ends, and a replacement needs its slot.
-  if (oldProps.RotationStrategy === 'ALTERNATING' && (plan.replace || !alternating)) await prune(ctx, oldProps.SecretArn, physicalId, id);
+  if (oldProps.RotationStrategy === 'ALTERNATING' && (plan.replace || !alternating)) await prune(ctx, oldProps.SecretArn, physicalId, id, now);
   let listed: ServiceSpecificCredentialMetadata | undefined;
   if (plan.replace) {
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
@@ -98,7 +98,8 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
   // Only a status the properties changed: an expired API key (status Expired) cannot be activated, and is left alone.
   if (plan.statusChange) {
     // Both credentials of an ALTERNATING pair: the previous one still works until the next rotation.
-    const pair = alternating ? (await recordedFor(ctx, props.SecretArn, physicalId)).map((r) => r.credential) : [];
+    const known = oldProps.SecretArn === props.SecretArn && !plan.reset ? now : undefined;
+    const pair = alternating ? ofResource(await labelled(ctx, props.SecretArn, known), physicalId).map((r) => r.credential) : [];
     for (const c of [credential, ...pair.filter((p) => p.ServiceSpecificCredentialId !== credential!.ServiceSpecificCredentialId)]) {
       const found = c === credential ? credential
         : await ctx.iam.find(ctx.budget, c.UserName!, c.ServiceName!, c.ServiceSpecificCredentialId!, false);

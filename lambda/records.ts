@@ -24,10 +24,14 @@ export async function recordAt(ctx: Context, secretArn: string, stage: Stage): P
 
 export const current = (ctx: Context, secretArn: string) => recordAt(ctx, secretArn, 'AWSCURRENT');
 
-/** What each label of the secret records; an older version that cannot be read counts as recording nothing. */
-export async function labelled(ctx: Context, secretArn: string): Promise<Recorded[]> {
-  const found: Recorded[] = [];
+/**
+ * What each label of the secret records; an older version that cannot be read counts as recording nothing.
+ * @param known the current version, when the caller has just read it
+ */
+export async function labelled(ctx: Context, secretArn: string, known?: Recorded): Promise<Recorded[]> {
+  const found: Recorded[] = known ? [known] : [];
   for (const stage of ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'] as const) {
+    if (stage === 'AWSCURRENT' && known) continue;
     try {
       const record = await recordAt(ctx, secretArn, stage);
       if (record) found.push(record);
@@ -51,13 +55,12 @@ export function ofResource(records: Recorded[], resourceId: string): Recorded[] 
   });
 }
 
-export async function recordedFor(ctx: Context, secretArn: string, resourceId: string): Promise<Recorded[]> {
-  return ofResource(await labelled(ctx, secretArn), resourceId);
-}
-
-/** Deletes the resource's recorded credentials other than `keep`: they hold only an older value. */
-export async function prune(ctx: Context, secretArn: string, resourceId: string, keep: string): Promise<void> {
-  for (const record of await recordedFor(ctx, secretArn, resourceId)) {
+/**
+ * Deletes the resource's recorded credentials other than `keep`: they hold only an older value.
+ * @param known the secret's current version, when the caller has just read it
+ */
+export async function prune(ctx: Context, secretArn: string, resourceId: string, keep: string, known?: Recorded): Promise<void> {
+  for (const record of ofResource(await labelled(ctx, secretArn, known), resourceId)) {
     const { UserName, ServiceSpecificCredentialId: id } = record.credential;
     if (id === keep) continue;
     ctx.log(`deleting credential ${id} of IAM user '${UserName}': secret ${secretArn} holds it as ${record.stage}, an older value`);

@@ -82,7 +82,8 @@ async function finish(ctx: Context, secretArn: string, token: string, stages: Re
 /** createSecret: a new value for the token's version, unless a repeated call finds it written. */
 async function stage(ctx: Context, secretArn: string, token: string, strategy: RotationStrategyName, resetSerial?: string): Promise<void> {
   if ((await ctx.secrets.read(ctx.budget, secretArn, { VersionId: token }))?.document) return;
-  const now = (await current(ctx, secretArn))?.credential;
+  const record = await current(ctx, secretArn);
+  const now = record?.credential;
   if (!now) throw new UserError(`Secret ${secretArn} holds no credential yet: its stack creates the first one. Nothing was changed`);
   const live = await ctx.iam.find(ctx.budget, now.UserName!, now.ServiceName!, now.ServiceSpecificCredentialId!, false);
   if (!live) {
@@ -102,7 +103,7 @@ async function stage(ctx: Context, secretArn: string, token: string, strategy: R
 
   // ALTERNATING: the older of the two credentials goes, and a new one takes its slot. The current one stays
   // current (and working) until finishSecret, and previous (still working) until the next rotation.
-  await prune(ctx, secretArn, resourceId, now.ServiceSpecificCredentialId!);
+  await prune(ctx, secretArn, resourceId, now.ServiceSpecificCredentialId!, record);
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.create(ctx.budget, now.UserName!, now.ServiceName!, daysValid(live));

@@ -4,13 +4,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { App, SecretValue, Stack } from 'aws-cdk-lib';
+import { App, Duration, SecretValue, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { buildSync } from 'esbuild';
 import { policyDocuments } from './policies';
-import { exampleStack } from '../../examples/app';
-import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
+import { ExampleSettings, exampleStack } from '../../examples/app';
+import { CredentialService, CredentialStatus, RotationStrategy, ServiceSpecificCredential } from '../../src';
 import { CloudFormation, synthesize } from '../lifecycle/cloudformation';
 import { startLocalAws } from '../local-aws';
 
@@ -145,6 +145,39 @@ async function callsTable(): Promise<string[]> {
   return rows;
 }
 
+/** IAM and Secrets Manager calls per rotation, all four steps, beside the least each strategy needs. */
+async function rotationTable(): Promise<string[]> {
+  const localAws = await startLocalAws();
+  const cfn = await CloudFormation.start(localAws);
+  const rows = ['| rotation | IAM calls (floor) | Secrets Manager calls (floor) | IAM calls |', '|---|---|---|---|'];
+  const measure = async (name: string, settings: ExampleSettings, rotations: number, floor: [number, number]) => {
+    const synth = synthesize((app) => exampleStack(app, settings));
+    await cfn.deploy(synth);
+    const arn = cfn.resourceOfType('Custom::ServiceSpecificCredential')!.attributes.SecretArn;
+    for (let n = 1; n <= rotations; n++) {
+      const calls = (await cfn.rotate(synth, arn)).invocations.flatMap((i) => i.calls);
+      const iamCalls = calls.filter((c) => c.startsWith('iam:')).map((c) => c.replace(/^iam:|ServiceSpecificCredential(s)?| -> ok$/g, ''));
+      if (n === rotations) {
+        rows.push(`| ${name} | ${iamCalls.length} (${floor[0]}) | ${calls.length - iamCalls.length} (${floor[1]}) | ${iamCalls.join(', ')} |`);
+      }
+    }
+    await cfn.destroy(synth);
+  };
+  try {
+    // Floors: ALTERNATING must Create (and, with the pair full, Delete); RESET_IN_PLACE must Reset. Secrets Manager: each
+    // of the 4 steps must describe the secret (is the token's version AWSPENDING?), then one read of the current value,
+    // one write and two label moves (AWSCURRENT on, AWSPENDING off), or one read, one write (current at once) and one
+    // label move (RESET_IN_PLACE). The List calls (the current credential exists; testSecret's check) are above the floor.
+    await measure('ALTERNATING, 1st (one credential so far)', { rotation: { automaticallyAfter: Duration.days(30) } }, 1, [1, 8]);
+    await measure('ALTERNATING, 2nd and later', { rotation: { automaticallyAfter: Duration.days(30) } }, 2, [2, 8]);
+    await measure('RESET_IN_PLACE', { rotation: { automaticallyAfter: Duration.days(30), strategy: RotationStrategy.RESET_IN_PLACE } }, 1, [1, 7]);
+  } finally {
+    await cfn.close();
+    await localAws.close();
+  }
+  return rows;
+}
+
 async function main() {
   if (!fs.existsSync(HANDLER)) throw new Error(`${HANDLER} is missing: run 'npx projen bundle' first`);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
@@ -164,6 +197,10 @@ async function main() {
     '### API calls per CloudFormation event, through the local AWS',
     '',
     ...(await callsTable()),
+    '',
+    '### API calls per rotation (createSecret, setSecret, testSecret, finishSecret), through the local AWS',
+    '',
+    ...(await rotationTable()),
   ];
   const report = sections.join('\n');
   console.log(report);

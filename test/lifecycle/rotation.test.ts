@@ -92,8 +92,10 @@ describe('ALTERNATING', () => {
     expect(afterFirst.resourceId).toBe(cfn.resourceOfType(CR)!.physicalId);
     // With one credential there is nothing older to delete: create and stage it, check it, promote it.
     expect(stepCalls(first)).toEqual([
+      // Is the token's version written already? What is current, and does it exist? What do the previous and pending
+      // versions record (here: the same credential, and the empty version Secrets Manager made)?
       'createSecret: secretsmanager:DescribeSecret, secretsmanager:GetSecretValue -> ResourceNotFoundException, secretsmanager:GetSecretValue, '
-        + 'iam:ListServiceSpecificCredentials, secretsmanager:GetSecretValue, secretsmanager:GetSecretValue, '
+        + 'iam:ListServiceSpecificCredentials, secretsmanager:GetSecretValue, '
         + 'secretsmanager:GetSecretValue -> ResourceNotFoundException, iam:CreateServiceSpecificCredential, secretsmanager:PutSecretValue',
       'setSecret: secretsmanager:DescribeSecret',
       'testSecret: secretsmanager:DescribeSecret, secretsmanager:GetSecretValue, iam:ListServiceSpecificCredentials',
