@@ -84,8 +84,11 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
   if (plan.replace) {
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
+    // ...and, when the pair moved between secrets, the secret asked for holds it.
+    const inPlace = oldProps.SecretArn === props.SecretArn
+      || (await currentOwned(ctx, props.SecretArn))?.credential.ServiceSpecificCredentialId === id;
     // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds.
-    if (!listed || daysValid(listed) !== ageDays(props)) return onCreate(ctx, props, requestId, id);
+    if (!listed || daysValid(listed) !== ageDays(props) || !inPlace) return onCreate(ctx, props, requestId, id);
   }
   let credential: ServiceSpecificCredentialMetadata | undefined;
   if (plan.reset && !(await holdsValue(ctx, oldProps, props, id, now))) {

@@ -391,3 +391,37 @@ test('ALTERNATING takes both of the user\'s slots at synth time', () => {
   expect(() => new ServiceSpecificCredential(stack, 'B', { user, service: CredentialService.CODECOMMIT }))
     .toThrow(/Default\/A \(ALTERNATING rotation: counts as 2\)/);
 });
+
+describe('a new secretName for an ALTERNATING pair', () => {
+  test('replaces the pair into the new secret; the cleanup deletes the old pair, and a rollback keeps it', async () => {
+    const synth = example({ rotation: ALTERNATING });
+    await deploy(synth);
+    await rotate(synth);
+    const old = labelled('AWSCURRENT')!;
+    const oldSecret = secretArn();
+
+    // Rolled back by a later resource: the old secret and its pair's current credential are as they were.
+    const rolledBack = await deploy(synthesize((app) => {
+      const stack = exampleStack(app, { rotation: ALTERNATING });
+      (stack.node.findChild('GitCredential').node.findChild('Secret').node.defaultChild as any).name = 'ci/git-moved';
+      return stack;
+    }), { failAfterResources: true });
+    expect(rolledBack.status).toBe('ROLLBACK_COMPLETE');
+    expect(secretArn()).toBe(oldSecret);
+    expect(labelled('AWSCURRENT')).toEqual(old);
+    expect(accepted(old)).toBe(true);
+    expectNothingOrphaned();
+
+    const moved = await deploy(synthesize((app) => {
+      const stack = exampleStack(app, { rotation: ALTERNATING });
+      (stack.node.findChild('GitCredential').node.findChild('Secret').node.defaultChild as any).name = 'ci/git-moved';
+      return stack;
+    }));
+    expect(moved.invocations.map((i) => i.event.RequestType)).toEqual(['Update', 'Delete']);
+    expect(secretArn()).not.toBe(oldSecret);
+    const now = labelled('AWSCURRENT')!;
+    expect(now.serviceSpecificCredentialId).not.toBe(old.serviceSpecificCredentialId);
+    expect(accepted(now)).toBe(true);
+    expect(ids()).toEqual([now.serviceSpecificCredentialId]);
+  });
+});
