@@ -4,7 +4,7 @@ import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceRes
 import { Iam, UserError } from './iam';
 import { Context, Outcome, onCreate, onDelete, onUpdate } from './lifecycle';
 import { respond } from './respond';
-import { OutOfTime, abortableSleep, errorCode } from './retry';
+import { OutOfTime, StillDenied, abortableSleep, errorCode } from './retry';
 import { RotationEvent, isRotationEvent, onRotation } from './rotation';
 import { Secrets } from './secrets';
 import { checkEventStack } from './stack-binding';
@@ -141,6 +141,7 @@ function reasonOf(err: unknown, signal: AbortSignal, subject: string): string {
     return `Timed out waiting for IAM or Secrets Manager for ${subject}: `
       + `${(err as Error).message}. ${hint(last)}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
   }
+  if (err instanceof StillDenied) return `${err.message}. ${hint(err.lastError)}`.trim();
   if (err instanceof UserError) return err.message;
   const message = (err as Error).message ?? '';
   return `${errorCode(err)}: ${message}`;
@@ -149,7 +150,8 @@ function reasonOf(err: unknown, signal: AbortSignal, subject: string): string {
 /** What an error that lasted until the deadline most likely means. */
 function hint(err: unknown): string {
   if (errorCode(err) !== 'AccessDenied') return '';
-  return 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies. '
+  return 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
+    + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
     + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
     + 'so the handler\'s policy names the wrong ARN. ';
 }

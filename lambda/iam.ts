@@ -39,9 +39,12 @@ const passing = (err: unknown) => isTransient(err) || isAccessDenied(err);
 export class Iam {
   constructor(private readonly client: IAMClient) {}
 
-  public async create(budget: Budget, userName: string, serviceName: string, ageDays?: number): Promise<ServiceSpecificCredential> {
+  /** @param waitForUser whether an unknown user may be one made in this deployment that IAM does not show yet */
+  public async create(
+    budget: Budget, userName: string, serviceName: string, ageDays?: number, waitForUser = true,
+  ): Promise<ServiceSpecificCredential> {
     try {
-      const out = await withRetry(budget, 'iam:CreateServiceSpecificCredential', settling, (abortSignal) => this.client.send(
+      const out = await withRetry(budget, 'iam:CreateServiceSpecificCredential', waitForUser ? settling : passing, (abortSignal) => this.client.send(
         new CreateServiceSpecificCredentialCommand({ UserName: userName, ServiceName: serviceName, CredentialAgeDays: ageDays }),
         { abortSignal }));
       return out.ServiceSpecificCredential!;
@@ -55,6 +58,10 @@ export class Iam {
       }
       if (code === 'ServiceNotSupported' || code === 'NotSupportedService' || (code === 'NoSuchEntity' && !isUserNotFound(err))) {
         throw new UserError(`IAM does not support service-specific credentials for '${serviceName}' (user '${userName}'): ${(err as Error).message}`);
+      }
+      if (isUserNotFound(err) && !waitForUser) {
+        throw new UserError(`IAM user '${userName}' does not exist. The stack imports it (iam.User.fromUserName or fromUserArn), so it `
+          + 'must exist before the deployment: check its name, and for a user with a path, use fromUserArn with the full ARN');
       }
       if (isUserNotFound(err)) {
         throw new UserError(`IAM user '${userName}' does not exist (still not visible after retrying until the time budget ran out)`);

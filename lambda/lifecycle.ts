@@ -46,7 +46,7 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
   await checkNotAnother(ctx, props.SecretArn, readCredential(stored?.document), replacing);
   let credential: ServiceSpecificCredential;
   try {
-    credential = await ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props));
+    credential = await ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props), mayBeNew(props));
   } catch (err) {
     // A repeated delivery of this CREATE finds the limit filled by the credential its first delivery made.
     const earlier = err instanceof LimitReached ? await earlierDelivery(ctx, props, requestId) : undefined;
@@ -83,7 +83,7 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
   let listed: ServiceSpecificCredentialMetadata | undefined;
   if (plan.replace) {
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
-    listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
+    listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
     // ...and, when the pair moved between secrets, the secret asked for holds it.
     const inPlace = oldProps.SecretArn === props.SecretArn
       || (await currentOwned(ctx, props.SecretArn))?.credential.ServiceSpecificCredentialId === id;
@@ -95,7 +95,7 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
     credential = alternating ? await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial) : await reset(ctx, props, id, physicalId);
     if (!credential) return onCreate(ctx, props, requestId, id);
   }
-  credential ??= listed ?? await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id);
+  credential ??= listed ?? await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
   // Deleted out of band (IAM's NoSuchEntity does not say what is missing; the List above did): a new one takes its place.
   if (!credential) return onCreate(ctx, props, requestId, id);
   // Only a status the properties changed: an expired API key (status Expired) cannot be activated, and is left alone.
@@ -209,7 +209,12 @@ async function reset(ctx: Context, props: Props, id: string, resourceId: string)
 
 /** Whether `err` means the credential no longer exists: asked of IAM, since its NoSuchEntity wordings are not documented. */
 async function gone(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
-  return isNoSuchEntity(err) && !(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id));
+  return isNoSuchEntity(err) && !(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props)));
+}
+
+/** Whether the user may be one this deployment made, which IAM may not show for a while: not when the stack imports it. */
+function mayBeNew(props: Props): boolean {
+  return props.UserExists !== 'true';
 }
 
 /**

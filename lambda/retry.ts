@@ -32,6 +32,12 @@ export function isAccessDenied(err: unknown): boolean {
 
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 10_000;
+/**
+ * How long AccessDenied is taken for a policy IAM has not applied yet. IAM documents its changes as eventually
+ * consistent, usually within seconds; a denial that lasts longer is a real one (a service control policy, a
+ * permissions boundary, a KMS key policy) and waiting to the deadline would only hide it.
+ */
+export const ACCESS_DENIED_WINDOW_MS = 60_000;
 
 /** The budget ran out while an operation was still being retried: says which, how often, and its last error. */
 export class OutOfTime extends Error {
@@ -42,10 +48,19 @@ export class OutOfTime extends Error {
   }
 }
 
+/** Access was still denied after the window in which a new policy takes effect. */
+export class StillDenied extends Error {
+  constructor(public readonly operation: string, public readonly attempts: number, deniedMs: number, public readonly lastError: unknown) {
+    super(`${operation} was still denied after ${Math.round(deniedMs / 1000)} s (${attempts} attempts), longer than IAM takes to apply `
+      + `a new policy: ${errorCode(lastError)}: ${(lastError as Error).message}`);
+    this.name = 'StillDenied';
+  }
+}
+
 /**
  * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts.
  * The backoff doubles from 0.5 s to 10 s with jitter; the budget, not a count, bounds the attempts, so
- * a user created a moment ago gets the ~2 minutes IAM may need.
+ * a user created a moment ago gets the ~2 minutes IAM may need. AccessDenied is retried for ACCESS_DENIED_WINDOW_MS only.
  * @param operation the API operation, named in the error when the budget runs out
  */
 export async function withRetry<T>(
@@ -55,6 +70,7 @@ export async function withRetry<T>(
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   let lastError: unknown;
+  let deniedMs = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       budget.signal.throwIfAborted();
@@ -64,8 +80,12 @@ export async function withRetry<T>(
       if (!retryable(err)) throw err;
       lastError = err;
       const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
+      const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+      // Counted in the time slept, so that the window is the same whatever each call takes.
+      if (isAccessDenied(err) && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw new StillDenied(operation, attempt + 1, deniedMs, err);
+      deniedMs = isAccessDenied(err) ? deniedMs + delay : 0;
       try {
-        await budget.sleep(ceiling / 2 + Math.random() * (ceiling / 2), budget.signal);
+        await budget.sleep(delay, budget.signal);
       } catch {
         throw new OutOfTime(operation, attempt + 1, lastError);
       }

@@ -11,6 +11,11 @@ export interface CredentialResourceProperties {
   readonly CredentialAgeDays?: string;
   /** Changing it resets the credential's secret value in place (or, with ALTERNATING rotation, rotates at once). */
   readonly ResetSerial: string;
+  /**
+   * `'true'` when the user is imported (not created by this app): it exists before the deployment, so an unknown user
+   * is an error at once, not a user IAM does not show yet. Absent for a user the app creates.
+   */
+  readonly UserExists?: 'true';
   /** How rotation renews the credential; absent without rotation. */
   readonly RotationStrategy?: RotationStrategyName;
 }

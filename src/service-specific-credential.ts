@@ -257,6 +257,8 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
       SecretArn: store.secretArn,
       CredentialAgeDays: ageDays,
       ResetSerial: String(props.resetSerial ?? 0),
+      // A user the app does not create exists already: the handler need not wait for IAM to show it.
+      UserExists: props.user.node.defaultChild instanceof iam.CfnUser ? undefined : 'true',
       RotationStrategy: strategy,
     };
     const resource = new CustomResource(this, 'Resource', {

@@ -679,15 +679,30 @@ describe('invariant 5: eventual consistency is retried, user errors fail fast', 
     expect(catcher.last.Reason).toContain("'alice'");
   });
 
-  test('a denial that lasts until the deadline is reported with the operation, its last error, and what to check', async () => {
+  test('a denial that outlasts the time IAM takes to apply a policy fails then, naming the operation, its error and what to check', async () => {
     iam.on(CreateServiceSpecificCredentialCommand).rejects(awsError('AccessDenied', 403, 'not authorized to perform: iam:CreateServiceSpecificCredential on resource: user alice'));
+    const slept: number[] = [];
+    const handler = makeHandler({ stackId: STACK_ID, log: (l) => logs.push(l), sleep: async (ms) => { slept.push(ms); } });
+
+    await handler(createEvent(props(), base()), lambdaContext());
+
+    expect(catcher.last.Status).toBe('FAILED');
+    expect(catcher.last.Reason).toMatch(/^iam:CreateServiceSpecificCredential was still denied after 6\d s \(\d+ attempts\), longer than IAM takes to apply a new policy: AccessDenied: not authorized/);
+    expect(catcher.last.Reason).toContain('User.fromUserArn');
+    // 60 s of backoff, not the 4 min 45 s until the deadline.
+    const total = slept.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(60_000);
+    expect(total).toBeLessThan(70_000);
+  });
+
+  test('another error that lasts until the deadline is reported with the operation, attempts and last error', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(awsError('Throttling', 400, 'Rate exceeded'));
     const handler = makeHandler({ stackId: STACK_ID, log: (l) => logs.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) });
 
     await handler(createEvent(props(), base()), lambdaContext(1_200));
 
     expect(catcher.last.Status).toBe('FAILED');
-    expect(catcher.last.Reason).toMatch(/iam:CreateServiceSpecificCredential did not succeed before the deadline \(\d+ attempts; last error AccessDenied: not authorized/);
-    expect(catcher.last.Reason).toContain('User.fromUserArn');
+    expect(catcher.last.Reason).toMatch(/iam:CreateServiceSpecificCredential did not succeed before the deadline \(\d+ attempts; last error Throttling: Rate exceeded/);
   });
 
   test('LimitExceeded fails fast, naming the user, the service and the existing credential ids', async () => {

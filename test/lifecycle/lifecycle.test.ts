@@ -241,6 +241,27 @@ test.each([
   expectSecretMatchesIam('ci-bot');
 });
 
+test('an imported user that does not exist fails within seconds, saying so; a user of the stack is waited for', async () => {
+  const synth = synthesize((app) => {
+    const stack = new Stack(app, 'Imported');
+    new ServiceSpecificCredential(stack, 'Git', { user: iam.User.fromUserName(stack, 'Missing', 'no-such-user'), service: CredentialService.CODECOMMIT });
+    return stack;
+  });
+  const deployment = await cfn.deploy(synth);
+
+  expectWellBehaved(deployment, synth);
+  const [create] = deployment.invocations;
+  expect(create.event.ResourceProperties).toMatchObject({ UserExists: 'true' });
+  expect(create.response!.Status).toBe('FAILED');
+  expect(create.response!.Reason).toMatch(/^IAM user 'no-such-user' does not exist. The stack imports it \(iam.User.fromUserName or fromUserArn\)/);
+  expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual(['iam:CreateServiceSpecificCredential -> NoSuchEntity']);
+  expect(create.durationMs).toBeLessThan(5_000);
+  // The example's own user (an iam.User of the stack) is not marked, so a NoSuchEntity from it is waited out (above).
+  const own = Object.values(example().template.Resources).filter((r) => r.Type === CR);
+  expect(own).toHaveLength(1);
+  expect(own[0].Properties).not.toHaveProperty('UserExists');
+});
+
 test('an IAM slower than the Lambda timeout still gets a FAILED answer before the timeout', async () => {
   const slow = await CloudFormation.start(localAws, { lambdaTimeoutMs: 6_000 });
   try {
