@@ -1,4 +1,4 @@
-import { Annotations, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnDeletionPolicy, CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -64,6 +64,16 @@ export interface ServiceSpecificCredentialProps {
    * @default - a name CloudFormation generates
    */
   readonly secretName?: string;
+
+  /**
+   * What happens to the credential and its secret when the construct leaves the stack (or the stack is deleted):
+   * both are deleted, or both are kept, never one without the other. A kept credential is no longer rotated and no
+   * stack manages it: delete it and its secret by hand when done. A replacement (new user, service or expiresAfter)
+   * still deletes the credential it replaces.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
 
   /**
    * Rotate the credential on a schedule, through Secrets Manager. Apps that read the secret's current value each
@@ -227,6 +237,7 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
       validateUserName(props.user.userName);
       validateResetSerial(props.resetSerial);
       validateSecretName(this, props.secretName);
+      validateRemovalPolicy(props.removalPolicy);
       claimSlot(this, props.user, props.service, strategy === RotationStrategy.ALTERNATING ? 2 : 1);
     } catch (err) {
       throw new Error(`${this.node.path}: ${(err as Error).message}`);
@@ -269,6 +280,12 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
     // The first IAM call must not race the policy that allows it. (The role's own policy is already ordered
     // before the custom resource: the resource references the function, which depends on that policy.)
     resource.node.addDependency(grant);
+    if (props.removalPolicy === RemovalPolicy.RETAIN) {
+      // DeletionPolicy only: a replaced credential is still deleted, as its secret no longer holds it.
+      for (const cfn of [resource.node.defaultChild, store.node.defaultChild] as CfnResource[]) {
+        cfn.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
+      }
+    }
     if (props.rotation) scheduleRotation(this, store, provider, props.rotation, schedule!, resource);
 
     this.serviceSpecificCredentialId = resource.ref;
@@ -320,6 +337,12 @@ function validateService(service: unknown): void {
   if (!(service instanceof CredentialService)) {
     throw new Error('service must be a CredentialService, e.g. CredentialService.BEDROCK or CredentialService.of(\'bedrock.amazonaws.com\'); '
       + `got ${JSON.stringify(service)}`);
+  }
+}
+
+function validateRemovalPolicy(policy: unknown): void {
+  if (policy !== undefined && policy !== RemovalPolicy.DESTROY && policy !== RemovalPolicy.RETAIN) {
+    throw new Error(`removalPolicy must be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN (the credential and its secret go or stay together); got ${JSON.stringify(policy)}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -397,5 +397,30 @@ describe('bad input from languages without a compiler is named at synth, with th
 
     expect(() => new ServiceSpecificCredential(stack, 'C', { user, service: CredentialService.CODECOMMIT }))
       .toThrow(/^Stack\/C: IAM allows at most 2 .* user 'ci-bot' already has Stack\/A and Stack\/B/);
+  });
+});
+
+describe('removalPolicy', () => {
+  const stackWithUser = () => {
+    const stack = new Stack(new App(), 'Stack');
+    return { stack, user: new iam.User(stack, 'User') };
+  };
+
+  test('RETAIN sets DeletionPolicy Retain on the credential and its secret, and leaves replacement to delete', () => {
+    const { stack, user } = stackWithUser();
+    new ServiceSpecificCredential(stack, 'C', { user, service: CredentialService.CODECOMMIT, removalPolicy: RemovalPolicy.RETAIN });
+    const template = Template.fromStack(stack);
+
+    for (const type of ['Custom::ServiceSpecificCredential', 'AWS::SecretsManager::Secret']) {
+      const [resource] = Object.values<any>(template.findResources(type));
+      expect(resource.DeletionPolicy).toBe('Retain');
+      expect(resource.UpdateReplacePolicy).not.toBe('Retain');
+    }
+  });
+
+  test.each([[RemovalPolicy.SNAPSHOT], ['Retain']])('%s is refused, naming the value', (removalPolicy) => {
+    const { stack, user } = stackWithUser();
+    expect(() => new ServiceSpecificCredential(stack, 'C', { user, service: CredentialService.CODECOMMIT, removalPolicy: removalPolicy as RemovalPolicy }))
+      .toThrow(/^Stack\/C: removalPolicy must be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN .* got "(snapshot|Retain)"/);
   });
 });

@@ -20,7 +20,7 @@ import type { LocalAws } from '../local-aws';
 
 const STACK_NAME = 'GitCredentialExample';
 
-type Template = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: Record<string, string> }> };
+type Template = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: Record<string, string>; DeletionPolicy?: string }> };
 
 /** One synthesized stack: its template and the bundled handler CDK staged for it. */
 export interface Synthesized {
@@ -91,6 +91,8 @@ export interface DriverOptions {
 
 interface Deployed {
   readonly type: string;
+  /** DeletionPolicy Retain: CloudFormation leaves it in place when it leaves the stack. */
+  retain?: boolean;
   physicalId: string;
   attributes: Record<string, string>;
   properties: Record<string, unknown>;
@@ -117,6 +119,11 @@ export class CloudFormation {
   /** The physical id and attributes of a deployed resource, by logical id. */
   public resource(logicalId: string): Deployed | undefined {
     return this.deployed.get(logicalId);
+  }
+
+  /** Every deployed resource of a type. */
+  public resourcesOfType(type: string): Deployed[] {
+    return [...this.deployed.values()].filter((r) => r.type === type);
   }
 
   /** The first deployed resource of a type (e.g. the one custom resource of an example stack). */
@@ -165,6 +172,7 @@ export class CloudFormation {
         if (current) replaced.push([logicalId, { ...current }]);
         this.deployed.set(logicalId, await this.createPlain(logicalId, resource.Type, properties));
       }
+      this.deployed.get(logicalId)!.retain = resource.DeletionPolicy === 'Retain';
     }
 
     if (options.failAfterResources) {
@@ -176,11 +184,12 @@ export class CloudFormation {
     for (const [logicalId, old] of replaced.filter(([, r]) => r.type === RESOURCE_TYPE)) {
       invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
     }
-    for (const [logicalId, old] of [...this.deployed].filter(([id]) => !synth.template.Resources[id])) {
-      if (old.type === RESOURCE_TYPE) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
+    const removed = [...this.deployed].filter(([id]) => !synth.template.Resources[id]);
+    for (const [logicalId, old] of removed) {
+      if (old.type === RESOURCE_TYPE && !old.retain) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
       this.deployed.delete(logicalId);
     }
-    for (const [, old] of [...replaced, ...[...before].filter(([id]) => !synth.template.Resources[id])]) {
+    for (const [, old] of [...replaced, ...removed.filter(([, r]) => !r.retain)]) {
       await this.deletePlain(old);
     }
     return { status: 'COMPLETE', invocations };
@@ -210,9 +219,9 @@ export class CloudFormation {
   public async destroy(synth: Synthesized): Promise<Deployment> {
     const invocations: Invocation[] = [];
     for (const [logicalId, r] of this.deployed) {
-      if (r.type === RESOURCE_TYPE) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, r.properties, r)));
+      if (r.type === RESOURCE_TYPE && !r.retain) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, r.properties, r)));
     }
-    for (const r of this.deployed.values()) await this.deletePlain(r);
+    for (const r of this.deployed.values()) if (!r.retain) await this.deletePlain(r);
     this.deployed.clear();
     return { status: 'COMPLETE', invocations };
   }

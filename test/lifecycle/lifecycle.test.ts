@@ -1,6 +1,6 @@
 import { CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from './cloudformation';
 import { currentDocument, leaks } from './world';
@@ -639,5 +639,42 @@ describe('a secret changed, deleted by hand, or pointed at by another credential
       expect(invocation.calls.filter((c) => c.startsWith('iam:Create'))).toEqual([]);
       expect(resources()).toEqual(before);
     });
+  });
+});
+
+describe('removalPolicy', () => {
+  const stackWith = (credential: boolean, removalPolicy?: RemovalPolicy) => synthesize((app) => {
+    const stack = new Stack(app, 'GitCredentialExample', { env: { account: '123456789012', region: 'us-east-1' } });
+    const user = new iam.User(stack, 'GitUser', { userName: 'ci-bot' });
+    // Another credential keeps the stack's handler in the template once the Git one is gone.
+    new ServiceSpecificCredential(stack, 'Keyspaces', { user, service: CredentialService.KEYSPACES });
+    if (credential) new ServiceSpecificCredential(stack, 'GitCredential', { user, service: CredentialService.CODECOMMIT, removalPolicy });
+    return stack;
+  });
+  const git = () => localAws.credentials({ serviceName: 'codecommit.amazonaws.com' }).map((c) => c.ServiceSpecificCredentialId);
+  const gitResource = () => cfn.resourcesOfType(CR).find((r) => r.properties.ServiceName === 'codecommit.amazonaws.com')!;
+
+  test('RETAIN keeps the credential and its secret together when the construct leaves the stack', async () => {
+    await deploy(stackWith(true, RemovalPolicy.RETAIN));
+    const credential = gitResource();
+    const doc = currentDocument(localAws, credential.attributes.SecretArn);
+
+    const removed = await deploy(stackWith(false));
+
+    expect(removed.invocations).toEqual([]);
+    expect(git()).toEqual([credential.physicalId]);
+    expect(currentDocument(localAws, credential.attributes.SecretArn)).toEqual(doc);
+    expect(doc.password).toBe(localAws.credentials({ serviceName: 'codecommit.amazonaws.com' })[0].ServicePassword);
+  });
+
+  test('DESTROY (the default) deletes both', async () => {
+    await deploy(stackWith(true));
+    const credential = gitResource();
+
+    const removed = await deploy(stackWith(false));
+
+    expect(removed.invocations.map((i) => i.event.RequestType)).toEqual(['Delete']);
+    expect(git()).toEqual([]);
+    expect(localAws.secret(credential.attributes.SecretArn)).toBeUndefined();
   });
 });
