@@ -159,13 +159,13 @@ export interface IServiceSpecificCredential extends IConstruct {
   readonly serviceSpecificCredentialId: string;
 
   /**
-   * The user name to sign in with, `<iam-user>-at-<account-id>` (password services; empty for API-key services).
+   * The user name to sign in with, `<iam-user>-at-<account-id>`, for password services (empty for API-key services).
    * @attribute
    */
   readonly serviceUserName: string;
 
   /**
-   * The public alias of an API key (API-key services; empty for password services).
+   * The public alias of an API key, for API-key services (empty for password services).
    * @attribute
    */
   readonly serviceCredentialAlias: string;

@@ -4,6 +4,7 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 from cdk_service_specific_credential import (
+    CredentialRotationOptions,
     CredentialSecretKey,
     CredentialService,
     CredentialStatus,
@@ -35,6 +36,22 @@ def test_codecommit_and_bedrock_credentials_synthesize(stack):
     })
     # The handler asset travelled inside the wheel's jsii bundle.
     template.has_resource_properties("AWS::Lambda::Function", {"Handler": "index.handler", "Timeout": 300})
+
+
+def test_the_readme_python_example_with_rotation(stack):
+    bot = iam.User(stack, "GitBot")
+    git = ServiceSpecificCredential(stack, "GitCredential",
+        user=bot,
+        service=CredentialService.CODECOMMIT,
+        rotation=CredentialRotationOptions(automatically_after=cdk.Duration.days(30)),
+    )
+
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::SecretsManager::RotationSchedule", {
+        "RotationRules": {"ScheduleExpression": "rate(30 days)"}, "RotateImmediatelyOnUpdate": False,
+    })
+    template.has_resource_properties("Custom::ServiceSpecificCredential", {"RotationStrategy": "ALTERNATING"})
+    assert git.service_user_name
 
 
 def test_attributes_come_from_the_custom_resource(stack):
