@@ -33,13 +33,14 @@ export function makeHandler(options: HandlerOptions = {}) {
   const sleep = options.sleep ?? abortableSleep;
   const log = options.log ?? ((line: string) => console.log(line));
   const stackId = options.stackId ?? process.env[STACK_ID_VARIABLE];
-  // Default client config, so that AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_SECRETS_MANAGER can redirect them.
+  // Default client config, so that AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_SECRETS_MANAGER can redirect them; one
+  // attempt per call, since withRetry is the one retry layer (a second one inside it multiplies the attempts).
   let clients: { iam: Iam; secrets: Secrets } | undefined;
 
   return async (event: CloudFormationCustomResourceEvent | RotationEvent, context: LambdaContext): Promise<void> => {
     clients ??= {
-      iam: new Iam(options.iam ?? new IAMClient({})),
-      secrets: new Secrets(options.secretsManager ?? new SecretsManagerClient({})),
+      iam: new Iam(options.iam ?? new IAMClient({ maxAttempts: 1 })),
+      secrets: new Secrets(options.secretsManager ?? new SecretsManagerClient({ maxAttempts: 1 })),
     };
     const started = Date.now();
     const remaining = context.getRemainingTimeInMillis();
@@ -50,9 +51,12 @@ export function makeHandler(options: HandlerOptions = {}) {
     const redact = (text: string) => [...secrets].reduce((t, s) => t.split(s).join('*****'), text);
     const ctx: Context = {
       ...clients,
-      budget: { signal: abort.signal, sleep },
-      // AbortSignal.timeout takes whole milliseconds only.
-      cleanupBudget: () => ({ signal: AbortSignal.timeout(Math.max(1, Math.floor(reserve / 3))), sleep }),
+      budget: { signal: abort.signal, deadline: started + remaining - reserve, sleep },
+      cleanupBudget: () => {
+        // AbortSignal.timeout takes whole milliseconds only.
+        const ms = Math.max(1, Math.floor(reserve / 3));
+        return { signal: AbortSignal.timeout(ms), deadline: Date.now() + ms, sleep };
+      },
       remember: (secret) => secret && secrets.add(secret),
       log: (line) => log(redact(line)),
       stackId: stackId!,

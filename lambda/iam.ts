@@ -8,6 +8,7 @@ import {
   ServiceSpecificCredentialMetadata,
   UpdateServiceSpecificCredentialCommand,
 } from '@aws-sdk/client-iam';
+import { Pace } from './pace';
 import { Budget, errorCode, isAccessDenied, isTransient, withRetry } from './retry';
 
 // Every call passes UserName: without it IAM acts on the caller's own user, i.e. this Lambda's role session.
@@ -37,6 +38,9 @@ const settling = (err: unknown) => isTransient(err) || isAccessDenied(err) || is
 const passing = (err: unknown) => isTransient(err) || isAccessDenied(err);
 
 export class Iam {
+  /** IAM's rate is the account's: this environment's share of it, learnt from throttling. */
+  private readonly pace = new Pace();
+
   constructor(private readonly client: IAMClient) {}
 
   /** @param waitForUser whether an unknown user may be one made in this deployment that IAM does not show yet */
@@ -46,7 +50,7 @@ export class Iam {
     try {
       const out = await withRetry(budget, 'iam:CreateServiceSpecificCredential', waitForUser ? settling : passing, (abortSignal) => this.client.send(
         new CreateServiceSpecificCredentialCommand({ UserName: userName, ServiceName: serviceName, CredentialAgeDays: ageDays }),
-        { abortSignal }));
+        { abortSignal }), this.pace);
       return out.ServiceSpecificCredential!;
     } catch (err) {
       const code = errorCode(err);
@@ -72,7 +76,7 @@ export class Iam {
 
   public async reset(budget: Budget, userName: string, id: string): Promise<ServiceSpecificCredential> {
     const out = await withRetry(budget, 'iam:ResetServiceSpecificCredential', passing, (abortSignal) =>
-      this.client.send(new ResetServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }));
+      this.client.send(new ResetServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }), this.pace);
     return out.ServiceSpecificCredential!;
   }
 
@@ -84,14 +88,14 @@ export class Iam {
     await withRetry(budget, 'iam:UpdateServiceSpecificCredential', retryable, (abortSignal) =>
       this.client.send(new UpdateServiceSpecificCredentialCommand({
         UserName: userName, ServiceSpecificCredentialId: id, Status: status,
-      }), { abortSignal }));
+      }), { abortSignal }), this.pace);
   }
 
   /** Deletes the credential; one that is already gone (or whose user is) counts as deleted. */
   public async delete(budget: Budget, userName: string, id: string): Promise<void> {
     try {
       await withRetry(budget, 'iam:DeleteServiceSpecificCredential', passing, (abortSignal) =>
-        this.client.send(new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }));
+        this.client.send(new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }), this.pace);
     } catch (err) {
       if (!isNoSuchEntity(err)) throw err;
     }
@@ -109,7 +113,7 @@ export class Iam {
     do {
       const input = { UserName: userName, ServiceName: serviceName, Marker: marker };
       const page = await withRetry(budget, 'iam:ListServiceSpecificCredentials', waitForUser ? settling : passing, (abortSignal) =>
-        this.client.send(new ListServiceSpecificCredentialsCommand(input), { abortSignal }));
+        this.client.send(new ListServiceSpecificCredentialsCommand(input), { abortSignal }), this.pace);
       all.push(...page.ServiceSpecificCredentials ?? []);
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);

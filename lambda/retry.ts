@@ -1,7 +1,11 @@
+import { Pace, isThrottling } from './pace';
+
 /** How long a request may keep trying. */
 export interface Budget {
   /** Aborted when the handler must stop working and answer CloudFormation. */
   readonly signal: AbortSignal;
+  /** When the signal aborts (ms since the epoch). */
+  readonly deadline: number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
@@ -31,6 +35,8 @@ export function isAccessDenied(err: unknown): boolean {
 }
 
 const FIRST_DELAY_MS = 500;
+/** Kept for the last attempt when a wait would reach the deadline. */
+const LAST_ATTEMPT_MS = 1_000;
 const MAX_DELAY_MS = 10_000;
 /**
  * How long AccessDenied is taken for a policy IAM has not applied yet. IAM documents its changes as eventually
@@ -58,9 +64,10 @@ export class StillDenied extends Error {
 }
 
 /**
- * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts.
- * The backoff doubles from 0.5 s to 10 s with jitter; the budget, not a count, bounds the attempts, so
- * a user created a moment ago gets the ~2 minutes IAM may need. AccessDenied is retried for ACCESS_DENIED_WINDOW_MS only.
+ * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts. This is the
+ * only retry layer: the SDK clients make one attempt each. Every attempt first waits the environment's `pace`, which
+ * throttling sets; other errors back off from 0.5 s to 10 s with jitter. The budget, not a count, bounds the attempts,
+ * so a user created a moment ago gets the ~2 minutes IAM may need. AccessDenied is retried for ACCESS_DENIED_WINDOW_MS only.
  * @param operation the API operation, named in the error when the budget runs out
  */
 export async function withRetry<T>(
@@ -68,18 +75,30 @@ export async function withRetry<T>(
   operation: string,
   retryable: (err: unknown) => boolean,
   call: (signal: AbortSignal) => Promise<T>,
+  pace?: Pace,
 ): Promise<T> {
   let lastError: unknown;
   let deniedMs = 0;
+  let backoffs = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       budget.signal.throwIfAborted();
-      return await raceAbort(call(budget.signal), budget.signal);
+      // Never through the deadline: a short budget (cleaning up after a failure) still gets its attempt.
+      const wait = Math.min(pace?.delay() ?? 0, budget.deadline - Date.now() - LAST_ATTEMPT_MS);
+      if (wait > 0) await budget.sleep(wait, budget.signal);
+      const result = await raceAbort(call(budget.signal), budget.signal);
+      pace?.succeeded();
+      return result;
     } catch (err) {
       if (budget.signal.aborted) throw new OutOfTime(operation, attempt + 1, lastError);
       if (!retryable(err)) throw err;
       lastError = err;
-      const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
+      if (pace && isThrottling(err)) {
+        pace.throttled();
+        deniedMs = 0;
+        continue;
+      }
+      const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** backoffs++);
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
       // Counted in the time slept, so that the window is the same whatever each call takes.
       if (isAccessDenied(err) && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw new StillDenied(operation, attempt + 1, deniedMs, err);

@@ -1,6 +1,7 @@
 import {
   DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { Pace } from './pace';
 import { Budget, errorCode, isAccessDenied, isTransient, withRetry } from './retry';
 
 /** The secret already has a different value under this request's token: an earlier delivery of the same event wrote it. */
@@ -24,6 +25,8 @@ export interface SecretDescription {
 }
 
 export class Secrets {
+  private readonly pace = new Pace();
+
   constructor(private readonly client: SecretsManagerClient) {}
 
   /**
@@ -35,7 +38,7 @@ export class Secrets {
     try {
       await withRetry(budget, 'secretsmanager:PutSecretValue', passing, (abortSignal) => this.client.send(new PutSecretValueCommand({
         SecretId: secretArn, SecretString: document, ClientRequestToken: token, VersionStages: stages,
-      }), { abortSignal }));
+      }), { abortSignal }), this.pace);
     } catch (err) {
       if (token && errorCode(err) === 'ResourceExists') throw new AlreadyWritten(`secret version ${token} already exists`);
       throw err;
@@ -48,7 +51,7 @@ export class Secrets {
   ): Promise<StoredVersion | undefined> {
     try {
       const out = await withRetry(budget, 'secretsmanager:GetSecretValue', passing, (abortSignal) =>
-        this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...version }), { abortSignal }));
+        this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...version }), { abortSignal }), this.pace);
       return { document: out.SecretString, versionId: out.VersionId, created: out.CreatedDate?.getTime() ?? 0 };
     } catch (err) {
       if (errorCode(err) === 'ResourceNotFound') return undefined;
@@ -60,7 +63,7 @@ export class Secrets {
   public async describe(budget: Budget, secretArn: string): Promise<SecretDescription | undefined> {
     try {
       const out = await withRetry(budget, 'secretsmanager:DescribeSecret', passing, (abortSignal) =>
-        this.client.send(new DescribeSecretCommand({ SecretId: secretArn }), { abortSignal }));
+        this.client.send(new DescribeSecretCommand({ SecretId: secretArn }), { abortSignal }), this.pace);
       if (out.DeletedDate) return undefined;
       return {
         tags: Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
@@ -77,13 +80,13 @@ export class Secrets {
   public async unstage(budget: Budget, secretArn: string, versionId: string): Promise<void> {
     await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({
       SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId,
-    }), { abortSignal }));
+    }), { abortSignal }), this.pace);
   }
 
   /** Moves AWSCURRENT to `versionId`; Secrets Manager moves AWSPREVIOUS to the version it leaves. */
   public async promote(budget: Budget, secretArn: string, versionId: string, fromVersionId: string | undefined): Promise<void> {
     await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({
       SecretId: secretArn, VersionStage: 'AWSCURRENT', MoveToVersionId: versionId, RemoveFromVersionId: fromVersionId,
-    }), { abortSignal }));
+    }), { abortSignal }), this.pace);
   }
 }

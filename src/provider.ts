@@ -8,6 +8,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
 
+/** How many credentials of one stack CloudFormation creates, updates or deletes at once. */
+export const CONCURRENT_CREDENTIALS = 10;
+
 /**
  * The handler Lambda, one per stack, shared by every credential in the stack.
  * Not exported: users see only its effects (one function, one role).
@@ -25,6 +28,9 @@ export class CredentialProvider extends Construct {
   private readonly secretTagValue = Aws.STACK_ID;
   private readonly keys = new Set<kms.IKey>();
   private rotationGrant?: IDependable;
+  /** The last custom resource of each lane. */
+  private readonly lanes: CfnResource[] = [];
+  private enqueued = 0;
   private readonly userPolicies: Array<{ policy: iam.ManagedPolicy; statement: iam.PolicyStatement; users: Set<string>; size: number }> = [];
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
@@ -42,9 +48,10 @@ export class CredentialProvider extends Construct {
       code: lambda.Code.fromAsset(path.join(__dirname, '..', 'assets', 'lambda', 'handler')),
       role: this.role,
       logGroup,
-      // IAM may need ~2 minutes to see a user or policy made in the same deployment; the handler answers
-      // CloudFormation 15 seconds before this timeout whatever happens.
-      timeout: Duration.minutes(5),
+      // Lambda's longest: a throttled account (other stacks deploying at once) is waited out rather than failed, and
+      // only waiting invocations run that long. IAM may need ~2 minutes to see a user or policy made in the same
+      // deployment. The handler answers CloudFormation 15 seconds before this timeout whatever happens.
+      timeout: Duration.minutes(15),
       memorySize: 256,
       // The handler refuses events from any other stack.
       environment: { [STACK_ID_VARIABLE]: Aws.STACK_ID },
@@ -94,6 +101,18 @@ export class CredentialProvider extends Construct {
       reason: 'The runtime is lambda.determineLatestNodeRuntime(), the newest Node.js runtime that every region '
         + 'of the partition offers, and the handler is bundled for it.',
     });
+  }
+
+  /**
+   * Orders a credential's custom resource after the one CONCURRENT_CREDENTIALS places before it, so that CloudFormation
+   * sends at most that many of this stack's events to the handler at once, creating, updating or deleting. IAM's rate
+   * is the account's: hundreds of events at once only throttle each other (and every other IAM caller) while the
+   * earliest wait the longest, and more at once does not make IAM any faster.
+   */
+  public enqueue(resource: CfnResource): void {
+    const lane = this.enqueued++ % CONCURRENT_CREDENTIALS;
+    if (this.lanes[lane]) resource.addDependency(this.lanes[lane]);
+    this.lanes[lane] = resource;
   }
 
   /**

@@ -280,6 +280,7 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
     // The first IAM call must not race the policy that allows it. (The role's own policy is already ordered
     // before the custom resource: the resource references the function, which depends on that policy.)
     resource.node.addDependency(grant);
+    provider.enqueue(resource.node.defaultChild as CfnResource);
     if (props.removalPolicy === RemovalPolicy.RETAIN) {
       // DeletionPolicy only: a replaced credential is still deleted, as its secret no longer holds it.
       for (const cfn of [resource.node.defaultChild, store.node.defaultChild] as CfnResource[]) {

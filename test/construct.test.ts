@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { CredentialKind, CredentialService, CredentialStatus, ServiceSpecificCredential, ServiceSpecificCredentialProps } from '../src';
 import { policyDocuments } from './bench/policies';
+import { RESOURCE_TYPE } from '../src/handler-contract';
 
 const CR = 'Custom::ServiceSpecificCredential';
 
@@ -108,14 +109,14 @@ describe('the service', () => {
 });
 
 describe('the handler', () => {
-  test('is one Lambda per stack, on a current Node.js runtime, with a 5-minute timeout', () => {
+  test('is one Lambda per stack, on a current Node.js runtime, with the longest timeout Lambda allows, 15 minutes', () => {
     const { stack, user, template } = setup();
     new ServiceSpecificCredential(stack, 'Second', { user, service: CredentialService.BEDROCK });
     const other = new Stack(stack.node.root as App, 'Other');
     new ServiceSpecificCredential(other, 'Third', { user: iam.User.fromUserName(other, 'U', 'bob'), service: CredentialService.KEYSPACES });
 
     template().resourceCountIs('AWS::Lambda::Function', 1);
-    template().hasResourceProperties('AWS::Lambda::Function', { Runtime: Match.stringLikeRegexp('^nodejs(2[2-9]|[3-9]\\d)\\.x$'), Timeout: 300 });
+    template().hasResourceProperties('AWS::Lambda::Function', { Runtime: Match.stringLikeRegexp('^nodejs(2[2-9]|[3-9]\\d)\\.x$'), Timeout: 900 });
     Template.fromStack(other).resourceCountIs('AWS::Lambda::Function', 1);
   });
 
@@ -204,6 +205,21 @@ describe('the handler', () => {
     for (let i = 0; i < 100; i++) add(i);
 
     expect(() => add(100)).toThrow(/100 users fill IAM's 10 managed policies per role \(user Credentials\/User100 is one too many\).*another stack/);
+  });
+});
+
+describe('hundreds of credentials in one stack', () => {
+  test('reach the handler at most 10 at once: each custom resource waits for the one 10 places before it', () => {
+    const { stack } = setup();
+    for (let i = 0; i < 25; i++) {
+      new ServiceSpecificCredential(stack, `Git${i}`, { user: iam.User.fromUserName(stack, `U${i}`, `user-${i}`), service: CredentialService.CODECOMMIT });
+    }
+    const resources = Template.fromStack(stack).findResources(RESOURCE_TYPE);
+    const ids = Object.keys(resources);
+    const credentialsBefore = (id: string) => (resources[id].DependsOn ?? []).filter((d: string) => d in resources);
+    // setup() made one credential first: 26 in all.
+    expect(ids).toHaveLength(26);
+    ids.forEach((id, i) => expect(credentialsBefore(id)).toEqual(i < 10 ? [] : [ids[i - 10]]));
   });
 });
 
