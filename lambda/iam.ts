@@ -76,7 +76,8 @@ export class Iam {
 
   public async reset(budget: Budget, userName: string, id: string): Promise<ServiceSpecificCredential> {
     const out = await withRetry(budget, 'iam:ResetServiceSpecificCredential', passing, (abortSignal) =>
-      this.client.send(new ResetServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }), this.pace);
+      this.client.send(new ResetServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }),
+    this.pace);
     return out.ServiceSpecificCredential!;
   }
 
@@ -95,7 +96,8 @@ export class Iam {
   public async delete(budget: Budget, userName: string, id: string): Promise<void> {
     try {
       await withRetry(budget, 'iam:DeleteServiceSpecificCredential', passing, (abortSignal) =>
-        this.client.send(new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }), this.pace);
+        this.client.send(new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }), { abortSignal }),
+      this.pace);
     } catch (err) {
       if (!isNoSuchEntity(err)) throw err;
     }

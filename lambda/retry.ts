@@ -80,11 +80,19 @@ export async function withRetry<T>(
   let lastError: unknown;
   let deniedMs = 0;
   let backoffs = 0;
+  let last = false;
   for (let attempt = 0; ; attempt++) {
+    // The wait is cut short rather than run through the deadline, so that a short budget (cleaning up after a
+    // failure) still gets its attempt; that attempt is the last, or a throttled call would repeat without waiting.
+    const wanted = pace?.delay() ?? 0;
+    const room = budget.deadline - Date.now() - LAST_ATTEMPT_MS;
+    if (wanted > room) {
+      if (last) throw new OutOfTime(operation, attempt, lastError);
+      last = true;
+    }
     try {
       budget.signal.throwIfAborted();
-      // Never through the deadline: a short budget (cleaning up after a failure) still gets its attempt.
-      const wait = Math.min(pace?.delay() ?? 0, budget.deadline - Date.now() - LAST_ATTEMPT_MS);
+      const wait = Math.min(wanted, room);
       if (wait > 0) await budget.sleep(wait, budget.signal);
       const result = await raceAbort(call(budget.signal), budget.signal);
       pace?.succeeded();

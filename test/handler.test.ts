@@ -702,7 +702,19 @@ describe('invariant 5: eventual consistency is retried, user errors fail fast', 
     await handler(createEvent(props(), base()), lambdaContext(1_200));
 
     expect(catcher.last.Status).toBe('FAILED');
-    expect(catcher.last.Reason).toMatch(/iam:CreateServiceSpecificCredential did not succeed before the deadline \(\d+ attempts; last error Throttling: Rate exceeded/);
+    expect(catcher.last.Reason).toMatch(/iam:CreateServiceSpecificCredential did not succeed before the deadline \(\d+ attempts?; last error Throttling: Rate exceeded/);
+  });
+
+  test('throttling that lasts into the last second of the budget gets one more attempt, not a burst of them', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejects(awsError('Throttling', 400, 'Rate exceeded'));
+    const handler = makeHandler({ stackId: STACK_ID, log: (l) => logs.push(l), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))) });
+
+    // 900 ms to the deadline: less than the time kept for a last attempt from the start.
+    await handler(createEvent(props(), base()), lambdaContext(1_200));
+
+    expect(catcher.last.Status).toBe('FAILED');
+    // The pace after 1 throttle is at least 0.5 s, far more than the budget left: every later attempt would be a burst.
+    expect(iam.commandCalls(CreateServiceSpecificCredentialCommand).length).toBeLessThanOrEqual(2);
   });
 
   test('LimitExceeded fails fast, naming the user, the service and the existing credential ids', async () => {

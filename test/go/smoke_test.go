@@ -41,7 +41,7 @@ func TestCodeCommitAndBedrockCredentialsSynthesize(t *testing.T) {
 		"ServiceName": "bedrock.amazonaws.com", "CredentialAgeDays": "30",
 	})
 	// The handler asset travelled inside the module's embedded jsii bundle.
-	template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), object{"Handler": "index.handler", "Timeout": 300})
+	template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), object{"Handler": "index.handler", "Timeout": 900})
 }
 
 func TestGrantReadGivesReadAndDecrypt(t *testing.T) {

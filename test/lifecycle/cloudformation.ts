@@ -10,6 +10,7 @@ import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceRes
 import { RESOURCE_TYPE } from '../../src/handler-contract';
 import { ResponseCatcher } from '../handler-harness';
 import type { LocalAws } from '../local-aws';
+import type { WarmLambda } from './warm-lambda';
 
 /**
  * A small CloudFormation for one stack: it deploys synthesized templates the way CloudFormation would, as far as
@@ -78,6 +79,12 @@ export interface Rotation {
 }
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+
+/** A wave of CREATEs: each custom resource's outcome and time from dispatch to answer, and the wave's duration. */
+export interface Wave {
+  readonly results: Array<{ logicalId: string; status: string; reason?: string; latencyMs: number }>;
+  readonly wallMs: number;
+}
 
 export interface Deployment {
   readonly status: 'COMPLETE' | 'ROLLBACK_COMPLETE';
@@ -193,6 +200,43 @@ export class CloudFormation {
       await this.deletePlain(old);
     }
     return { status: 'COMPLETE', invocations };
+  }
+
+  /**
+   * Creates a new stack as CloudFormation does when it has many credentials: every custom resource whose dependencies
+   * are done is sent at once, to warm environments of the function (`lambda`). `ignoreDependencies` sends all
+   * of them at once, as for a template without the construct's ordering. A failure is recorded, not rolled back;
+   * what depends on it is not started. Times are on the lambda's (warped) clock.
+   */
+  public async createWave(synth: Synthesized, lambda: WarmLambda, options: { ignoreDependencies?: boolean } = {}): Promise<Wave> {
+    const resources = Object.entries(synth.template.Resources);
+    for (const [logicalId, r] of resources.filter(([, x]) => x.Type !== RESOURCE_TYPE && x.Type !== 'AWS::SecretsManager::RotationSchedule')) {
+      this.deployed.set(logicalId, await this.createPlain(logicalId, r.Type, this.resolve(r.Properties ?? {})));
+    }
+    const custom = new Map(resources.filter(([, r]) => r.Type === RESOURCE_TYPE));
+    const done = new Map<string, Promise<boolean>>();
+    const results: Wave['results'] = [];
+    const started = lambda.now();
+    const create = async (logicalId: string): Promise<boolean> => {
+      await null; // every resource's promise is registered before any looks up its dependencies
+      const before = options.ignoreDependencies ? [] : ((custom.get(logicalId) as any).DependsOn ?? []).filter((d: string) => custom.has(d));
+      const ready = (await Promise.all(before.map((d: string) => done.get(d)!))).every(Boolean);
+      if (!ready) return false;
+      const { ServiceToken: _, ...props } = this.resolve(custom.get(logicalId)!.Properties);
+      const event = this.event('Create', logicalId, props);
+      const dispatched = lambda.now();
+      await lambda.invoke(event);
+      const response = this.catcher.responses.find((r) => r.RequestId === event.RequestId);
+      results.push({ logicalId, status: response?.Status ?? 'NO ANSWER', reason: response?.Reason, latencyMs: lambda.now() - dispatched });
+      if (response?.Status !== 'SUCCESS') return false;
+      this.deployed.set(logicalId, {
+        type: RESOURCE_TYPE, physicalId: response.PhysicalResourceId, attributes: (response.Data ?? {}) as Record<string, string>, properties: props,
+      });
+      return true;
+    };
+    for (const logicalId of custom.keys()) done.set(logicalId, create(logicalId));
+    await Promise.all(done.values());
+    return { results, wallMs: lambda.now() - started };
   }
 
   /**
@@ -316,16 +360,9 @@ export class CloudFormation {
     const started = Date.now();
     const child = spawn(process.execPath, ['-e', LAMBDA_RUNTIME, synth.handlerFile], {
       env: {
-        ...this.functionEnvironment(synth),
+        ...this.lambdaEnvironment(synth),
         PATH: process.env.PATH,
         HOME: os.tmpdir(),
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'lambda-role',
-        AWS_SECRET_ACCESS_KEY: 'lambda-role',
-        AWS_SESSION_TOKEN: 'lambda-session',
-        AWS_LAMBDA_FUNCTION_NAME: 'ServiceSpecificCredentialHandler',
-        AWS_ENDPOINT_URL_IAM: this.localAws.endpoint,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: this.localAws.endpoint,
         LAMBDA_EVENT: JSON.stringify(event),
         LAMBDA_TIMEOUT_MS: String(timeoutMs),
       },
@@ -354,10 +391,19 @@ export class CloudFormation {
     return invocation;
   }
 
-  /** The environment the function's template gives it, resolved as CloudFormation would. */
-  private functionEnvironment(synth: Synthesized): Record<string, string> {
+  /** The environment Lambda gives the function: its template's variables, resolved as CloudFormation would, and the local AWS. */
+  public lambdaEnvironment(synth: Synthesized): Record<string, string> {
     const fn = Object.values(synth.template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.['aws:asset:path']);
-    return this.resolve(fn?.Properties?.Environment?.Variables ?? {});
+    return {
+      ...this.resolve(fn?.Properties?.Environment?.Variables ?? {}),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'lambda-role',
+      AWS_SECRET_ACCESS_KEY: 'lambda-role',
+      AWS_SESSION_TOKEN: 'lambda-session',
+      AWS_LAMBDA_FUNCTION_NAME: 'ServiceSpecificCredentialHandler',
+      AWS_ENDPOINT_URL_IAM: this.localAws.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.localAws.endpoint,
+    };
   }
 
   private needsReplacement(type: string, current: Deployed, properties: Record<string, any>): boolean {

@@ -57,8 +57,21 @@ export interface Fault {
   readonly afterWork?: boolean;
 }
 
-export async function startLocalAws(options: { accountId?: string } = {}): Promise<LocalAws> {
+export interface LocalAwsOptions {
+  readonly accountId?: string;
+  /**
+   * IAM's account-wide rate limit: one token bucket over every IAM request, answered as real IAM does when it is
+   * empty (HTTP 400 `Throttling`, "Rate exceeded"). @default - no limit
+   */
+  readonly iamRate?: { readonly perSecond: number; readonly burst?: number };
+  /** The bucket's clock, in ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const accountId = options.accountId ?? '123456789012';
+  const rate = options.iamRate;
+  const bucket = rate && new TokenBucket(rate.perSecond, rate.burst ?? Math.max(1, rate.perSecond), options.now);
   const iam = new Iam(accountId);
   const sm = new SecretsManager(accountId);
   const faults: Array<Fault & { left: number }> = [];
@@ -93,6 +106,7 @@ export async function startLocalAws(options: { accountId?: string } = {}): Promi
 
     if (fault?.delayMs) await sleep(fault.delayMs);
     try {
+      if (service === 'iam' && bucket && !bucket.take()) throw new AwsError('Throttling', 400, 'Rate exceeded');
       if (fault?.afterWork) work();
       if (fault?.dropConnection) {
         log('dropped');
@@ -140,6 +154,26 @@ export async function startLocalAws(options: { accountId?: string } = {}): Promi
     clearFaults: () => faults.splice(0),
     resetCalls: () => calls.splice(0),
   };
+}
+
+/** Tokens refill at `perSecond` up to `burst`; each request takes one or is refused. */
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(private readonly perSecond: number, private readonly burst: number, private readonly now: () => number = Date.now) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  public take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

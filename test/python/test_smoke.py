@@ -35,7 +35,7 @@ def test_codecommit_and_bedrock_credentials_synthesize(stack):
         "ServiceName": "bedrock.amazonaws.com", "Status": "Inactive", "CredentialAgeDays": "30",
     })
     # The handler asset travelled inside the wheel's jsii bundle.
-    template.has_resource_properties("AWS::Lambda::Function", {"Handler": "index.handler", "Timeout": 300})
+    template.has_resource_properties("AWS::Lambda::Function", {"Handler": "index.handler", "Timeout": 900})
 
 
 def test_the_readme_python_example_with_rotation(stack):
