@@ -53,8 +53,9 @@ export function makeHandler(options: HandlerOptions = {}) {
       ...clients,
       budget: { signal: abort.signal, deadline: started + remaining - reserve, sleep },
       cleanupBudget: () => {
-        // AbortSignal.timeout takes whole milliseconds only.
-        const ms = Math.max(1, Math.floor(reserve / 3));
+        // The time the event has left, or a third of the reserve once that is spent: a cleanup that IAM throttles
+        // must not give up with minutes to go. AbortSignal.timeout takes whole milliseconds only.
+        const ms = Math.max(1, Math.floor(Math.max(started + remaining - reserve - Date.now(), reserve / 3)));
         return { signal: AbortSignal.timeout(ms), deadline: Date.now() + ms, sleep };
       },
       remember: (secret) => secret && secrets.add(secret),

@@ -86,14 +86,17 @@ export async function withRetry<T>(
     // failure) still gets its attempt; that attempt is the last, or a throttled call would repeat without waiting.
     const wanted = pace?.delay() ?? 0;
     const room = budget.deadline - Date.now() - LAST_ATTEMPT_MS;
-    if (wanted > room) {
+    if (wanted > 0 && wanted > room) {
       if (last) throw new OutOfTime(operation, attempt, lastError);
       last = true;
     }
     try {
       budget.signal.throwIfAborted();
       const wait = Math.min(wanted, room);
-      if (wait > 0) await budget.sleep(wait, budget.signal);
+      if (wait > 0) {
+        await budget.sleep(wait, budget.signal);
+        if (deniedMs) deniedMs += wait;
+      }
       const result = await raceAbort(call(budget.signal), budget.signal);
       pace?.succeeded();
       return result;
@@ -101,9 +104,9 @@ export async function withRetry<T>(
       if (budget.signal.aborted) throw new OutOfTime(operation, attempt + 1, lastError);
       if (!retryable(err)) throw err;
       lastError = err;
+      // A throttle says nothing about the denial: the window keeps counting across it, the pace's waits included.
       if (pace && isThrottling(err)) {
         pace.throttled();
-        deniedMs = 0;
         continue;
       }
       const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** backoffs++);

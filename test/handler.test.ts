@@ -515,6 +515,24 @@ describe('invariant 1: either the credential does not exist or the secret holds 
     expect(response.Reason).toContain('marked for deletion');
   });
 
+  test('a cleanup that IAM throttles keeps trying with the time the event has left', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+    sm.on(PutSecretValueCommand).rejects(awsError('InvalidRequestException', 400, 'marked for deletion'));
+    const throttled = awsError('Throttling', 400, 'Rate exceeded');
+    // Five throttles raise the pace's ceiling to 16 s, more than a cleanup of its own (5 s) could wait.
+    iam.on(DeleteServiceSpecificCredentialCommand)
+      .rejectsOnce(throttled).rejectsOnce(throttled).rejectsOnce(throttled).rejectsOnce(throttled).rejectsOnce(throttled)
+      .resolves({});
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(iam).toHaveReceivedCommandTimes(DeleteServiceSpecificCredentialCommand, 6);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('marked for deletion');
+    expect(response.Reason).not.toContain('failed too');
+  });
+
   test('a replacement whose deactivation fails leaves the secret with the old credential\'s value', async () => {
     const replacement = passwordCredential('bob');
     iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: replacement });
@@ -693,6 +711,36 @@ describe('invariant 5: eventual consistency is retried, user errors fail fast', 
     const total = slept.reduce((a, b) => a + b, 0);
     expect(total).toBeGreaterThanOrEqual(60_000);
     expect(total).toBeLessThan(70_000);
+  });
+
+  test('throttling between denials does not restart the window in which a denial is taken for a new policy', async () => {
+    const denied = awsError('AccessDenied', 403, 'not authorized to perform: iam:CreateServiceSpecificCredential on resource: user alice');
+    let call = 0;
+    iam.on(CreateServiceSpecificCredentialCommand).callsFake(() => {
+      throw call++ % 2 ? awsError('Throttling', 400, 'Rate exceeded') : denied;
+    });
+    let slept = 0;
+    const sleep = (ms: number) => {
+      slept += ms;
+      if (slept > 300_000) throw new Error('still retrying after 5 minutes of waits');
+      return new Promise<void>((r) => setImmediate(r));
+    };
+    const handler = makeHandler({ stackId: STACK_ID, log: (l) => logs.push(l), sleep });
+
+    await handler(createEvent(props(), base()), lambdaContext(900_000));
+
+    expect(catcher.last.Status).toBe('FAILED');
+    expect(catcher.last.Reason).toMatch(/^iam:CreateServiceSpecificCredential was still denied after \d+ s/);
+  });
+
+  test('a budget shorter than the time kept for a last attempt still retries an internal failure', async () => {
+    iam.on(CreateServiceSpecificCredentialCommand).rejectsOnce(awsError('ServiceFailure', 500))
+      .resolves({ ServiceSpecificCredential: passwordCredential() });
+
+    const response = await run(createEvent(props(), base()), 1_200);
+
+    expect(iam).toHaveReceivedCommandTimes(CreateServiceSpecificCredentialCommand, 2);
+    expect(response.Status).toBe('SUCCESS');
   });
 
   test('another error that lasts until the deadline is reported with the operation, attempts and last error', async () => {
