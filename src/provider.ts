@@ -28,9 +28,8 @@ export class CredentialProvider extends Construct {
   private readonly secretTagValue = Aws.STACK_ID;
   private readonly keys = new Set<kms.IKey>();
   private rotationGrant?: IDependable;
-  /** The last custom resource of each lane. */
-  private readonly lanes: CfnResource[] = [];
-  private enqueued = 0;
+  /** The stack's credential custom resources, in the order they were added. */
+  private readonly queue: CfnResource[] = [];
   private readonly userPolicies: Array<{ policy: iam.ManagedPolicy; statement: iam.PolicyStatement; users: Set<string>; size: number }> = [];
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
@@ -110,9 +109,27 @@ export class CredentialProvider extends Construct {
    * earliest wait the longest, and more at once does not make IAM any faster.
    */
   public enqueue(resource: CfnResource): void {
-    const lane = this.enqueued++ % CONCURRENT_CREDENTIALS;
-    if (this.lanes[lane]) resource.addDependency(this.lanes[lane]);
-    this.lanes[lane] = resource;
+    // The app may still add dependencies of its own: the lanes are formed once they are final (validation comes after
+    // the app's construct dependencies became DependsOn).
+    if (this.queue.push(resource) === 1) this.node.addValidation({ validate: () => this.formLanes() });
+  }
+
+  /**
+   * A link that would close a cycle with the app's own ordering (an earlier credential that depends on, or refers
+   * to, a later one) is left out: CloudFormation would refuse the template ("Circular dependency between resources").
+   */
+  private formLanes(): string[] {
+    const graph = new ResourceGraph(Stack.of(this));
+    const lanes: CfnResource[] = [];
+    this.queue.forEach((resource, i) => {
+      const before = lanes[i % CONCURRENT_CREDENTIALS];
+      if (before && !resource.obtainResourceDependencies().includes(before) && !graph.reaches(before, resource)) {
+        resource.addDependency(before);
+        graph.link(resource, before);
+      }
+      lanes[i % CONCURRENT_CREDENTIALS] = resource;
+    });
+    return [];
   }
 
   /**
@@ -260,3 +277,60 @@ function resolvedLength(value: unknown): number {
   if (v && typeof v.Ref === 'string' && pseudo[v.Ref]) return pseudo[v.Ref];
   return ARN_PREFIX + MAX_PATH + MAX_USER_NAME;
 }
+
+/** What each resource of a stack waits for in CloudFormation: its DependsOn, Ref and Fn::GetAtt. */
+class ResourceGraph {
+  private readonly byLogicalId = new Map<string, CfnResource>();
+  private readonly edges = new Map<CfnResource, Set<CfnResource>>();
+
+  constructor(private readonly stack: Stack) {
+    for (const c of stack.node.findAll()) {
+      if (CfnResource.isCfnResource(c) && Stack.of(c) === stack) this.byLogicalId.set(stack.resolve(c.logicalId), c);
+    }
+  }
+
+  /** Whether `from` waits, directly or through others, for `to`. */
+  public reaches(from: CfnResource, to: CfnResource): boolean {
+    const seen = new Set<CfnResource>([from]);
+    const todo = [from];
+    for (let r = todo.pop(); r; r = todo.pop()) {
+      for (const next of this.waitsFor(r)) {
+        if (next === to) return true;
+        if (!seen.has(next)) {
+          seen.add(next);
+          todo.push(next);
+        }
+      }
+    }
+    return false;
+  }
+
+  public link(from: CfnResource, to: CfnResource): void {
+    this.waitsFor(from).add(to);
+  }
+
+  private waitsFor(resource: CfnResource): Set<CfnResource> {
+    let found = this.edges.get(resource);
+    if (!found) {
+      const ids = new Set<string>();
+      collectReferences(this.stack.resolve((resource as unknown as { _toCloudFormation(): object })._toCloudFormation()), ids);
+      found = new Set([...ids].map((id) => this.byLogicalId.get(id)).filter((r): r is CfnResource => r !== undefined && r !== resource));
+      this.edges.set(resource, found);
+    }
+    return found;
+  }
+}
+
+function collectReferences(node: unknown, into: Set<string>): void {
+  if (Array.isArray(node)) {
+    node.forEach((x) => collectReferences(x, into));
+  } else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Ref' && typeof value === 'string') into.add(value);
+      else if (key === 'Fn::GetAtt' && Array.isArray(value)) into.add(String(value[0]));
+      else if (key === 'DependsOn') [value].flat().forEach((id) => into.add(String(id)));
+      else collectReferences(value, into);
+    }
+  }
+}
+
