@@ -2,8 +2,8 @@ import { App, CfnParameter, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { CredentialKind, CredentialService, CredentialStatus, ServiceSpecificCredential, ServiceSpecificCredentialProps } from '../src';
 import { Construct } from 'constructs';
+import { CredentialKind, CredentialService, CredentialStatus, ServiceSpecificCredential, ServiceSpecificCredentialProps } from '../src';
 import { policyDocuments } from './bench/policies';
 import { RESOURCE_TYPE } from '../src/handler-contract';
 

@@ -184,13 +184,19 @@ const BASELINE_REV = 'd5ba04e';
 
 function baselineHandler(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-baseline-'));
-  const files = execFileSync('git', ['ls-tree', '--name-only', BASELINE_REV, 'lambda/', 'src/handler-contract.ts'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n');
-  for (const file of files) {
-    fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), execFileSync('git', ['show', `${BASELINE_REV}:${file}`], { cwd: ROOT }));
-  }
+  execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('git', ['archive', BASELINE_REV, 'lambda', 'src'], { cwd: ROOT }) });
   const outfile = path.join(dir, 'index.js');
-  buildSync({ entryPoints: [path.join(dir, 'lambda', 'handler.ts')], bundle: true, minify: true, platform: 'node', target: 'node22', outfile, nodePaths: [path.join(ROOT, 'node_modules')], logLevel: 'error' });
+  buildSync({
+    entryPoints: [path.join(dir, 'lambda', 'handler.ts')],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    outfile,
+    nodePaths: [path.join(ROOT, 'node_modules')],
+    tsconfigRaw: {},
+    logLevel: 'error',
+  });
   return outfile;
 }
 
@@ -235,7 +241,7 @@ async function deployTable(): Promise<string[]> {
         const failed = wave.results.filter((r) => r.status !== 'SUCCESS');
         rows.push(`| ${rate}/s, ${n} | ${variant.name} | ${(wave.wallMs / floorMs).toFixed(2)} | ${(iamCalls.length / ok).toFixed(1)} `
           + `| ${pct(latency, 0.5).toFixed(0)} / ${pct(latency, 0.95).toFixed(0)} / ${Math.max(...latency).toFixed(0)} s `
-          + `| ${failed.length}${failed[0] ? ` (${failed[0].reason?.slice(0, 60)}…)` : ''} |`);
+          + `| ${failed.length}${failed[0] ? ` (${(failed[0].reason ?? failed[0].status).slice(0, 60)}…)` : ''} |`);
         console.error(rows[rows.length - 1]);
       } finally {
         lambda.close();
