@@ -140,6 +140,8 @@ function failedPhysicalId(event: CloudFormationCustomResourceEvent): string {
 
 /** @param subject what the work was for, named when it ran out of time */
 function reasonOf(err: unknown, signal: AbortSignal, subject: string): string {
+  // Says what failed and what is left to do, even when a cleanup that ran to the deadline made it late.
+  if (err instanceof UserError) return err.message;
   if (err instanceof OutOfTime || signal.aborted) {
     // An aborted Create may still have made a credential; only its id is unknown, so name where to look.
     const last = err instanceof OutOfTime ? err.lastError : undefined;
@@ -147,7 +149,6 @@ function reasonOf(err: unknown, signal: AbortSignal, subject: string): string {
       + `${(err as Error).message}. ${hint(last)}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
   }
   if (err instanceof StillDenied) return `${err.message}. ${hint(err.lastError)}`.trim();
-  if (err instanceof UserError) return err.message;
   const message = (err as Error).message ?? '';
   return `${errorCode(err)}: ${message}`;
 }

@@ -30,6 +30,8 @@ export class CredentialProvider extends Construct {
   private rotationGrant?: IDependable;
   /** The stack's credential custom resources, in the order they were added. */
   private readonly queue: CfnResource[] = [];
+  /** The links the last synthesis added: formed again, from the app as it is then, by the next one. */
+  private links: Array<[CfnResource, CfnResource]> = [];
   private readonly userPolicies: Array<{ policy: iam.ManagedPolicy; statement: iam.PolicyStatement; users: Set<string>; size: number }> = [];
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
@@ -119,6 +121,8 @@ export class CredentialProvider extends Construct {
    * to, a later one) is left out: CloudFormation would refuse the template ("Circular dependency between resources").
    */
   private formLanes(): string[] {
+    this.links.forEach(([resource, before]) => resource.removeDependency(before));
+    this.links = [];
     const graph = new ResourceGraph(Stack.of(this));
     const lanes: CfnResource[] = [];
     this.queue.forEach((resource, i) => {
@@ -126,6 +130,7 @@ export class CredentialProvider extends Construct {
       if (before && !resource.obtainResourceDependencies().includes(before) && !graph.reaches(before, resource)) {
         resource.addDependency(before);
         graph.link(resource, before);
+        this.links.push([resource, before]);
       }
       lanes[i % CONCURRENT_CREDENTIALS] = resource;
     });
@@ -326,10 +331,20 @@ function collectReferences(node: unknown, into: Set<string>): void {
     node.forEach((x) => collectReferences(x, into));
   } else if (node && typeof node === 'object') {
     for (const [key, value] of Object.entries(node)) {
-      if (key === 'Ref' && typeof value === 'string') into.add(value);
-      else if (key === 'Fn::GetAtt' && Array.isArray(value)) into.add(String(value[0]));
-      else if (key === 'DependsOn') [value].flat().forEach((id) => into.add(String(id)));
-      else collectReferences(value, into);
+      if (key === 'Ref' && typeof value === 'string') {
+        into.add(value);
+      } else if (key === 'Fn::GetAtt') {
+        into.add(String(Array.isArray(value) ? value[0] : value).split('.')[0]);
+      } else if (key === 'DependsOn') {
+        [value].flat().forEach((id) => into.add(String(id)));
+      } else if (key === 'Fn::Sub') {
+        const [template, variables] = [value].flat();
+        // ${Name} and ${Name.Attribute} refer to resources; ${!Literal} is text.
+        for (const [, name] of String(template).matchAll(/\$\{([^!][^}.]*)[^}]*\}/g)) into.add(name);
+        collectReferences(variables, into);
+      } else {
+        collectReferences(value, into);
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, CfnParameter, CfnResource, Duration, Fn, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -221,6 +221,20 @@ describe('hundreds of credentials in one stack', () => {
     // setup() made one credential first: 26 in all.
     expect(ids).toHaveLength(26);
     ids.forEach((id, i) => expect(credentialsBefore(id)).toEqual(i < 10 ? [] : [ids[i - 10]]));
+  });
+
+  test('a reference written as Fn::Sub, or a dependency added before synthesizing again, closes no cycle either', () => {
+    const { app, stack } = setup();
+    const credentials = Array.from({ length: 12 }, (_, i) =>
+      new ServiceSpecificCredential(stack, `Git${i}`, { user: iam.User.fromUserName(stack, `U${i}`, `user-${i}`), service: CredentialService.CODECOMMIT }));
+    const resource = (c: ServiceSpecificCredential) => c.node.findChild('Resource').node.defaultChild as CfnResource;
+    // After setup()'s credential, Git10 follows Git0 in its lane (10 places before it) and Git11 follows Git1.
+    const secret = credentials[0].node.findChild('Secret').node.defaultChild as CfnResource;
+    secret.addPropertyOverride('Description', Fn.sub(`for \${${stack.getLogicalId(resource(credentials[10]))}.ServiceUserName}`));
+    expect(() => Template.fromJSON(app.synth().getStackByName(stack.stackName).template)).not.toThrow();
+
+    resource(credentials[1]).addDependency(resource(credentials[11]));
+    expect(() => Template.fromJSON(app.synth({ force: true }).getStackByName(stack.stackName).template)).not.toThrow();
   });
 
   test('an app whose earlier credentials depend on later ones gets no lane that closes a cycle', () => {

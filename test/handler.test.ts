@@ -25,6 +25,7 @@ import {
   lambdaContext, passwordCredential, props, updateEvent,
 } from './handler-harness';
 import { makeHandler } from '../lambda/handler';
+import { abortableSleep } from '../lambda/retry';
 import type { CredentialResourceProperties } from '../src/handler-contract';
 
 const iam = mockClient(IAMClient);
@@ -556,6 +557,21 @@ describe('invariant 1: either the credential does not exist or the secret holds 
     expect(response.Status).toBe('FAILED');
     expect(response.Reason).toContain(credential.ServiceSpecificCredentialId);
     expect(response.Reason).toContain('delete-service-specific-credential');
+  });
+
+  test('a cleanup that IAM fails until the deadline still answers with the cause, not as a timeout to retry', async () => {
+    const credential = passwordCredential();
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: credential });
+    sm.on(PutSecretValueCommand).rejects(awsError('InvalidRequestException', 400, 'marked for deletion'));
+    iam.on(DeleteServiceSpecificCredentialCommand).rejects(awsError('ServiceFailure', 500));
+    const handler = makeHandler({ stackId: STACK_ID, log: (l) => logs.push(l), sleep: (ms, signal) => abortableSleep(Math.min(ms, 50), signal) });
+
+    // 3 s until the deadline, all of it left to the cleanup.
+    await handler(createEvent(props(), base()), lambdaContext(4_000));
+
+    expect(catcher.last.Status).toBe('FAILED');
+    expect(catcher.last.Reason).toMatch(/^marked for deletion; deleting credential \w+ of IAM user 'alice' failed too/);
+    expect(catcher.last.Reason).toContain('delete-service-specific-credential');
   });
 });
 
