@@ -104,6 +104,8 @@ export class Iam {
       // Real IAM answers NoSuchEntity here, not the NotSupportedService its model declares.
       throw notFound(`No such service ${service} is supported for Service Specific Credentials`);
     }
+    // One clock reading: an expiry is a whole number of days after the creation date.
+    const now = Date.now();
     let expires: Date | undefined;
     if (p.CredentialAgeDays !== undefined) {
       const days = Number(p.CredentialAgeDays);
@@ -111,7 +113,7 @@ export class Iam {
       if (!Number.isInteger(days) || days < 1 || days > 36600) {
         throw validation(`1 validation error detected: Value '${p.CredentialAgeDays}' at 'credentialAgeDays' failed to satisfy constraint: Member must have value between 1 and 36600`);
       }
-      expires = new Date(Date.now() + days * 86_400_000);
+      expires = new Date(now + days * 86_400_000);
     }
     if (this.credentials.filter((c) => c.UserName === user.UserName && c.ServiceName === service).length >= LIMIT_PER_SERVICE) {
       throw new AwsError('LimitExceeded', 409, 'Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: 2');
@@ -121,7 +123,7 @@ export class Iam {
       ServiceName: service,
       ServiceSpecificCredentialId: 'ACCA' + alnum(17),
       Status: 'Active',
-      CreateDate: new Date(),
+      CreateDate: new Date(now),
       ...(isKey
         ? { ServiceCredentialAlias: `${user.UserName}+${alnum(4).toLowerCase()}-at-${this.accountId}`, ServiceCredentialSecret: apiKey(), ExpirationDate: expires }
         : { ServiceUserName: `${user.UserName}-at-${this.accountId}`, ServicePassword: password() }),
