@@ -45,17 +45,18 @@ export function makeHandler(options: HandlerOptions = {}) {
     const started = Date.now();
     const remaining = context.getRemainingTimeInMillis();
     const reserve = Math.min(RESERVE_MS, remaining / 4);
+    const deadline = started + remaining - reserve;
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error('the Lambda function is about to time out')), remaining - reserve);
+    const timer = setTimeout(() => abort.abort(new Error('the Lambda function is about to time out')), deadline - started);
     const secrets = new Set<string>();
     const redact = (text: string) => [...secrets].reduce((t, s) => t.split(s).join('*****'), text);
     const ctx: Context = {
       ...clients,
-      budget: { signal: abort.signal, deadline: started + remaining - reserve, sleep },
+      budget: { signal: abort.signal, deadline, sleep },
       cleanupBudget: () => {
         // The time the event has left, or a third of the reserve once that is spent: a cleanup that IAM throttles
         // must not give up with minutes to go. AbortSignal.timeout takes whole milliseconds only.
-        const ms = Math.max(1, Math.floor(Math.max(started + remaining - reserve - Date.now(), reserve / 3)));
+        const ms = Math.max(1, Math.floor(Math.max(deadline - Date.now(), reserve / 3)));
         return { signal: AbortSignal.timeout(ms), deadline: Date.now() + ms, sleep };
       },
       remember: (secret) => secret && secrets.add(secret),

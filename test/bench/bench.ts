@@ -26,7 +26,9 @@ const SIZES = [1, 50, 240];
 const SYNTH_RUNS = 9;
 const COLD_RUNS = 15;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The value at fraction `p` of the sorted values (0.5: the median). */
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+const median = (xs: number[]) => pct(xs, 0.5);
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 function credentialsStack(n: number): (app: App) => Stack {
@@ -200,7 +202,6 @@ function baselineHandler(): string {
   return outfile;
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 /**
  * N credentials created in one wave through warm Lambda environments (40, Lambda's concurrency here) against a local
