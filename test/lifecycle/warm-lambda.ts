@@ -34,20 +34,28 @@ export class WarmLambda {
 
   /** Runs one event to its end; resolves false when Lambda's timeout ended it. */
   public async invoke(event: object): Promise<boolean> {
+    return (await this.run(event)).finished;
+  }
+
+  /**
+   * Runs one event to its end: whether it finished within the timeout, whether the handler threw (a failed rotation
+   * step, for Secrets Manager), and what it logged (what CloudWatch Logs would hold).
+   */
+  public async run(event: object): Promise<Outcome> {
     const env = this.idle.pop() ?? (this.all.size < this.size ? this.spawn() : await new Promise<Environment>((r) => this.waiting.push(r)));
-    const finished = await env.run(event, this.timeoutMs, this.warp);
-    if (!finished) {
+    const outcome = await env.run(event, this.timeoutMs, this.warp);
+    if (!outcome.finished) {
       // Lambda ends an environment at its timeout: the next event gets a fresh one.
       this.all.delete(env);
       env.child.kill('SIGKILL');
       const next = this.waiting.shift();
       if (next) next(this.spawn());
-      return false;
+      return outcome;
     }
     const next = this.waiting.shift();
     if (next) next(env);
     else this.idle.push(env);
-    return true;
+    return outcome;
   }
 
   public close(): void {
@@ -66,26 +74,35 @@ export class WarmLambda {
   }
 }
 
+export interface Outcome {
+  readonly finished: boolean;
+  readonly threw: boolean;
+  readonly output: string;
+}
+
 class Environment {
-  private done?: () => void;
+  private done?: (message: { threw: boolean; output: string }) => void;
 
   constructor(public readonly child: ChildProcess) {
-    child.on('message', () => this.done?.());
+    child.on('message', (message: { threw: boolean; output: string }) => this.done?.(message));
   }
 
-  public run(event: object, timeoutMs: number, warp: number): Promise<boolean> {
+  public run(event: object, timeoutMs: number, warp: number): Promise<Outcome> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs / warp);
-      this.done = () => {
+      const timer = setTimeout(() => resolve({ finished: false, threw: false, output: '' }), timeoutMs / warp);
+      this.done = ({ threw, output }) => {
         clearTimeout(timer);
-        resolve(true);
+        resolve({ finished: true, threw, output });
       };
       this.child.send({ event, timeoutMs });
     });
   }
 }
 
-/** The runtime's part: warp the clocks, load the handler once, run each event with a context counting down its timeout. */
+/**
+ * The runtime's part: warp the clocks, load the handler once, run each event with a context counting down its timeout,
+ * and send back whether it threw and what it logged.
+ */
 const RUNTIME = `
 const warp = Number(process.env.TIME_WARP);
 if (warp !== 1) {
@@ -94,10 +111,14 @@ if (warp !== 1) {
   globalThis.setTimeout = (fn, ms, ...args) => realSetTimeout(fn, (ms || 0) / warp, ...args);
   AbortSignal.timeout = (ms) => realTimeout.call(AbortSignal, Math.max(1, Math.floor(ms / warp)));
 }
+let output = [];
+for (const level of ['log', 'info', 'warn', 'error']) console[level] = (...args) => output.push(args.map(String).join(' '));
 const { handler } = require(process.argv[1]);
 process.on('message', ({ event, timeoutMs }) => {
   const deadline = Date.now() + timeoutMs;
   const context = { getRemainingTimeInMillis: () => deadline - Date.now(), functionName: process.env.AWS_LAMBDA_FUNCTION_NAME };
-  handler(event, context).catch(() => undefined).then(() => process.send('done'));
+  output = [];
+  handler(event, context).then(() => false, (err) => { output.push('handler threw ' + (err && err.name)); return true; })
+    .then((threw) => process.send({ threw, output: output.join('\\n') }));
 });
 `;
