@@ -63,6 +63,7 @@ export function makeHandler(options: HandlerOptions = {}) {
       log: (line) => log(redact(line)),
       stackId: stackId!,
       ownedSecrets: new Set(),
+      records: new Map(),
     };
 
     if (isRotationEvent(event)) {

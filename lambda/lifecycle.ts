@@ -1,12 +1,12 @@
 import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import { Iam, LimitReached, UserError, isNoSuchEntity } from './iam';
 import { isCredentialId, planUpdate } from './plan';
-import { Recorded, current, labelled, ofResource, prune } from './records';
+import { Owned, Ownership, ownershipIfOurs } from './ownership';
 import { Budget, errorCode } from './retry';
-import { rotateNow } from './rotation';
+import { NoSlot, rotateNow } from './rotation';
 import { StoredCredential, attributesOf, credentialFromDocument, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
 import { AlreadyWritten, Secrets } from './secrets';
-import { SecretGone, checkSecretOwned } from './stack-binding';
+import { SecretGone } from './stack-binding';
 import type { CredentialAttributes, CredentialResourceProperties as Props } from '../src/handler-contract';
 
 /** What CloudFormation is told on success. */
@@ -29,6 +29,8 @@ export interface Context {
   readonly stackId: string;
   /** The secrets found to be this stack's during this invocation. */
   readonly ownedSecrets: Set<string>;
+  /** The ownership record of each secret this invocation read, kept up to date with its own changes. */
+  readonly records: Map<string, Ownership>;
 }
 
 // Invariant for every path: when the handler answers, either the credential does not exist or the secret holds
@@ -37,9 +39,12 @@ export interface Context {
 // An UPDATE converges on what its properties ask for and changes only what differs: CloudFormation's rollback UPDATE
 // repeats whatever the failed update asked for, even what never happened, and a rollback that fails strands the stack.
 
-/** @param replacing the credential this one replaces, which the secret may hold until the new one is written */
-export async function onCreate(ctx: Context, props: Props, requestId: string, replacing?: string): Promise<Outcome> {
-  await checkSecretOwned(ctx, props.SecretArn);
+/**
+ * @param replacing the credential this one replaces, which the secret may hold until the new one is written
+ * @param resourceId the physical id to answer: a resource whose credential is gone gets a new one under its own id
+ */
+export async function onCreate(ctx: Context, props: Props, requestId: string, replacing?: string, resourceId?: string): Promise<Outcome> {
+  const record = await Ownership.load(ctx, props.SecretArn);
   const stored = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
   // A repeated delivery of this CREATE finds its own earlier write, and answers with it instead of creating again.
   if (stored?.versionId === requestId) return outcomeOf(stored.document!, props);
@@ -55,62 +60,100 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
   }
   ctx.remember(secretOf(credential));
   const id = credential.ServiceSpecificCredentialId!;
+  const owner = resourceId ?? id;
   try {
     if (props.Status === 'Inactive') {
       await ctx.iam.setStatus(ctx.budget, props.UserName, id, 'Inactive', true);
     }
     // The secret is written last: on a replacement it still holds the old credential's value until nothing can fail.
     // The request id as version token: a second delivery of this event cannot write a second credential unnoticed.
-    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential, props.ResetSerial), requestId);
+    await record.write(credential, secretDocument(credential, props.ResetSerial, owner), owner, requestId);
   } catch (err) {
     await discard(ctx, props.UserName, id, err);
     const earlier = err instanceof AlreadyWritten ? await earlierDelivery(ctx, props, requestId) : undefined;
     if (earlier) return earlier;
     throw err;
   }
-  return { physicalId: id, data: attributesOf(credential, props.SecretArn) };
+  await record.endRotation(owner);
+  return { physicalId: owner, data: attributesOf(credential, props.SecretArn) };
 }
 
 export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
   if (!isCredentialId(physicalId)) return onCreate(ctx, props, requestId);
+  const outcome = await update(ctx, physicalId, oldProps, props, requestId);
+  // Moved to another secret under the same physical id: the new secret's record is the resource's now. What the old one
+  // keeps alone (the older credential of a pair) is deleted, since no DELETE will come for it; what both record is
+  // dropped from the old one, whose rotation must not reset a credential that has moved on.
+  if (outcome.physicalId === physicalId && oldProps.SecretArn !== props.SecretArn) {
+    const left = await ownershipIfOurs(ctx, oldProps.SecretArn);
+    const kept = new Set((await Ownership.load(ctx, props.SecretArn)).of(physicalId).map((o) => o.credentialId));
+    for (const owned of left?.of(physicalId) ?? []) await (kept.has(owned.credentialId) ? left!.forget(owned) : left!.retire(owned));
+  }
+  return outcome;
+}
+
+async function update(ctx: Context, physicalId: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
   const plan = planUpdate(oldProps, props);
-  // Rotation issues new credentials under the same physical id: the secret says which one is current.
-  const now = await currentOwned(ctx, oldProps.SecretArn);
-  const id = now && resourceOf(now.credential) === physicalId ? now.credential.ServiceSpecificCredentialId! : physicalId;
+  const record = await ownershipIfOurs(ctx, oldProps.SecretArn);
+  await record?.adoptEarlier();
+  // Rotation issues new credentials under the same physical id: the record says which one is current.
+  const mine = record?.of(physicalId) ?? [];
+  const current = record?.current?.resourceId === physicalId ? record.current : undefined;
+  const id = current?.credentialId ?? mine.find((o) => o.credentialId === physicalId)?.credentialId ?? mine[0]?.credentialId ?? physicalId;
   const alternating = props.RotationStrategy === 'ALTERNATING';
-  // The pair's older credential has no use once the pair ends, and a replacement needs its slot.
-  if (oldProps.RotationStrategy === 'ALTERNATING' && (plan.replace || !alternating)) await prune(ctx, oldProps.SecretArn, physicalId, id, now);
+  // A rotation in progress for another strategy, or for none, would finish with a credential no one asks for. (A
+  // replacement ends it when it writes the new credential; the old resource keeps what it staged until its DELETE.)
+  if (record && (oldProps.RotationStrategy ?? '') !== (props.RotationStrategy ?? '')) await record.endRotation(physicalId);
+  // The pair's older credential has no use once the pair ends, and a replacement for the same user and service needs
+  // its slot. A replacement for another user keeps it: the old resource stays whole until its own DELETE.
+  const sameSlot = oldProps.UserName === props.UserName && oldProps.ServiceName === props.ServiceName;
+  if (record && ((plan.replace && sameSlot) || (oldProps.RotationStrategy === 'ALTERNATING' && !alternating))) {
+    for (const owned of record.of(physicalId)) if (owned.credentialId !== id) await record.retire(owned);
+  }
   let listed: ServiceSpecificCredentialMetadata | undefined;
   if (plan.replace) {
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
-    // ...and, when the pair moved between secrets, the secret asked for holds it.
-    const inPlace = oldProps.SecretArn === props.SecretArn
-      || (await currentOwned(ctx, props.SecretArn))?.credential.ServiceSpecificCredentialId === id;
-    // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds.
-    if (!listed || daysValid(listed) !== ageDays(props) || !inPlace) return onCreate(ctx, props, requestId, id);
+    if (!listed || daysValid(listed) !== ageDays(props)) {
+      // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds. A resource with no
+      // credential for the old properties (the rollback of a replacement that failed, after its original credential
+      // was deleted out of band) has nothing to clean up: it keeps its id, and a rollback never gets a new one.
+      const forOld = mine.filter((o) => o.userName === oldProps.UserName && o.serviceName === oldProps.ServiceName);
+      if (forOld.length) return onCreate(ctx, props, requestId, id);
+      const outcome = await onCreate(ctx, props, requestId, id, physicalId);
+      for (const owned of mine) await record!.retire(owned);
+      return outcome;
+    }
   }
   let credential: ServiceSpecificCredentialMetadata | undefined;
-  if (plan.reset && !(await holdsValue(ctx, oldProps, props, id, now))) {
-    credential = alternating ? await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial) : await reset(ctx, props, id, physicalId);
-    if (!credential) return onCreate(ctx, props, requestId, id);
+  if (plan.reset && !(await holdsValue(ctx, oldProps, props, id, physicalId))) {
+    // A move to another secret is a reset into it, for a pair too: the pair forms again at the next rotation.
+    credential = alternating && oldProps.SecretArn === props.SecretArn
+      // Without a free slot for the pair's new credential, the current one gets a new value (a rollback must succeed).
+      ? await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial, physicalId).catch((err) => {
+        if (!(err instanceof NoSlot)) throw err;
+        ctx.log(`${err.message}; resetting the current credential in place instead`);
+        return reset(ctx, props, id, physicalId);
+      })
+      : await reset(ctx, props, id, physicalId);
+    if (!credential) return onCreate(ctx, props, requestId, id, physicalId);
   }
   credential ??= listed ?? await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
-  // Deleted out of band (IAM's NoSuchEntity does not say what is missing; the List above did): a new one takes its place.
-  if (!credential) return onCreate(ctx, props, requestId, id);
+  // Deleted out of band (IAM's NoSuchEntity does not say what is missing; the List above did): a new one takes its
+  // place, under the same physical id.
+  if (!credential) return onCreate(ctx, props, requestId, id, physicalId);
   // Only a status the properties changed: an expired API key (status Expired) cannot be activated, and is left alone.
   if (plan.statusChange) {
-    // Both credentials of an ALTERNATING pair: the previous one still works until the next rotation.
-    const known = oldProps.SecretArn === props.SecretArn && !plan.reset ? now : undefined;
-    const pair = alternating ? ofResource(await labelled(ctx, props.SecretArn, known), physicalId).map((r) => r.credential) : [];
-    for (const c of [credential, ...pair.filter((p) => p.ServiceSpecificCredentialId !== credential!.ServiceSpecificCredentialId)]) {
+    // Every credential of the resource: the previous one of an ALTERNATING pair still works until the next rotation.
+    const others = (await ownershipIfOurs(ctx, props.SecretArn))?.of(physicalId).filter((o) => o.credentialId !== credential!.ServiceSpecificCredentialId) ?? [];
+    for (const c of [credential, ...others]) {
       const found = c === credential ? credential
-        : await ctx.iam.find(ctx.budget, c.UserName!, c.ServiceName!, c.ServiceSpecificCredentialId!, false);
+        : await ctx.iam.find(ctx.budget, (c as Owned).userName, (c as Owned).serviceName, (c as Owned).credentialId, false);
       if (!found || found.Status === props.Status) continue;
       try {
-        await ctx.iam.setStatus(ctx.budget, props.UserName, found.ServiceSpecificCredentialId!, props.Status);
+        await ctx.iam.setStatus(ctx.budget, found.UserName ?? props.UserName, found.ServiceSpecificCredentialId!, props.Status);
       } catch (err) {
-        if (c === credential && await gone(ctx, props, id, err)) return onCreate(ctx, props, requestId, id);
+        if (c === credential && await gone(ctx, props, id, err)) return onCreate(ctx, props, requestId, id, physicalId);
         if (c !== credential && isNoSuchEntity(err)) continue;
         throw err;
       }
@@ -120,37 +163,36 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
 }
 
 /** What one of this stack's secrets holds as current; undefined if it holds no credential, is gone or is not the stack's. */
-async function currentOwned(ctx: Context, secretArn: string): Promise<Recorded | undefined> {
-  try {
-    await checkSecretOwned(ctx, secretArn);
-    return await current(ctx, secretArn);
-  } catch (err) {
-    if (err instanceof UserError) return undefined;
-    throw err;
-  }
+async function currentOwned(ctx: Context, secretArn: string): Promise<{ credential: StoredCredential; created: number } | undefined> {
+  if (!(await ownershipIfOurs(ctx, secretArn))) return undefined;
+  const version = await ctx.secrets.read(ctx.budget, secretArn, { VersionStage: 'AWSCURRENT' });
+  const credential = readCredential(version?.document);
+  return credential ? { credential, created: version!.created } : undefined;
 }
 
 export async function onDelete(ctx: Context, id: string, props: Props): Promise<Outcome> {
   // A failed CREATE answered with an id that names no credential: there is nothing of ours to delete.
   if (!isCredentialId(id)) return { physicalId: id };
-  let all: Recorded[];
+  let record: Ownership;
   try {
-    all = await recorded(ctx, props.SecretArn, id);
+    record = await recorded(ctx, props.SecretArn, id);
+    await record.adoptEarlier();
   } catch (err) {
     // Without its record nothing shows the credential is this stack's; one that no longer exists needs nothing.
     if (!(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, false))) return { physicalId: id };
     throw err;
   }
-  const records = ofResource(all, id);
-  if (!records.length) {
+  const mine = record.of(id);
+  if (!mine.length) {
     ctx.log(`credential ${id} left alone: secret ${props.SecretArn} does not record it as one of this stack's`);
     return { physicalId: id };
   }
-  // The users the records name, not the event's: the records are what this stack wrote.
-  for (const { credential } of records) await ctx.iam.delete(ctx.budget, credential.UserName!, credential.ServiceSpecificCredentialId!);
-  if (records.some((r) => r.stage === 'AWSCURRENT')) {
+  const wasCurrent = record.current?.resourceId === id;
+  // The users the record names, not the event's: the record is what this stack wrote.
+  for (const owned of mine) await record.retire(owned);
+  if (wasCurrent) {
     try {
-      await reinstate(ctx, props.SecretArn, id, all.find((r) => r.stage === 'AWSPREVIOUS'));
+      await reinstate(ctx, record);
     } catch (err) {
       // The credential is gone, which is what was asked; a DELETE that failed now would only strand the stack.
       ctx.log(`credential ${id} deleted; could not check secret ${props.SecretArn}: ${errorCode(err)}`);
@@ -164,13 +206,16 @@ export async function onDelete(ctx: Context, id: string, props: Props): Promise<
  * update also moves the credential to another secret (a new secretName), a rollback comes back to a secret whose
  * value a reset into the other one may have killed: the newer value of the two is the current one.
  */
-async function holdsValue(ctx: Context, oldProps: Props, props: Props, id: string, old: Recorded | undefined): Promise<boolean> {
+async function holdsValue(ctx: Context, oldProps: Props, props: Props, id: string, resourceId: string): Promise<boolean> {
   const moved = oldProps.SecretArn !== props.SecretArn;
-  await checkSecretOwned(ctx, props.SecretArn);
-  const now = moved ? await current(ctx, props.SecretArn) : old;
+  await Ownership.load(ctx, props.SecretArn);
+  const now = await currentOwned(ctx, props.SecretArn);
   await checkNotAnother(ctx, props.SecretArn, now?.credential, id);
   if (now?.credential.ServiceSpecificCredentialId !== id || now.credential.ResetSerial !== props.ResetSerial) return false;
-  return !(moved && old?.credential.ServiceSpecificCredentialId === id && old.created > now.created);
+  if (resourceOf(now.credential) !== resourceId && now.credential.ServiceSpecificCredentialId !== resourceId) return false;
+  if (!moved) return true;
+  const old = await currentOwned(ctx, oldProps.SecretArn);
+  return !(old?.credential.ServiceSpecificCredentialId === id && old.created > now.created);
 }
 
 /**
@@ -197,13 +242,15 @@ async function reset(ctx: Context, props: Props, id: string, resourceId: string)
     throw err;
   }
   ctx.remember(secretOf(credential));
+  const record = await Ownership.load(ctx, props.SecretArn);
   try {
-    await ctx.secrets.put(ctx.budget, props.SecretArn, secretDocument(credential, props.ResetSerial, resourceId));
+    await record.write(credential, secretDocument(credential, props.ResetSerial, resourceId), resourceId);
   } catch (err) {
     // The reset already made the old secret invalid and the new one was never stored.
     await discard(ctx, props.UserName, id, err);
     throw err;
   }
+  await record.endRotation(resourceId);
   return credential;
 }
 
@@ -217,32 +264,30 @@ function mayBeNew(props: Props): boolean {
   return props.UserExists !== 'true';
 }
 
-/**
- * The secret's record of credentials, read only from a secret of this stack. A credential a stack replaced is in the
- * previous value until the replacement's cleanup has deleted it.
- */
-async function recorded(ctx: Context, secretArn: string, id: string): Promise<Recorded[]> {
+/** The secret's record, read only from a secret of this stack. */
+async function recorded(ctx: Context, secretArn: string, id: string): Promise<Ownership> {
   try {
-    await checkSecretOwned(ctx, secretArn);
+    return await Ownership.load(ctx, secretArn);
   } catch (err) {
     if (!(err instanceof SecretGone)) throw err;
     throw new UserError(`${err.message}, so nothing shows that credential ${id} belongs to this stack; if it does, delete it with `
       + `'aws iam delete-service-specific-credential --service-specific-credential-id ${id} --user-name <user>' and retry`);
   }
-  return labelled(ctx, secretArn);
 }
 
 /**
- * When a stack update that replaced a credential rolls back, CloudFormation keeps the old credential and deletes
- * the new one, whose value the secret holds by then. The version before it is the old credential's: if that one
- * still exists, its value becomes current again.
+ * When a stack update that replaced a credential rolls back, CloudFormation keeps the old resource and deletes the new
+ * one, whose value the secret holds by then (and a rotation may have moved every other label since). The record still
+ * names the old resource's credentials: the newest value among them that IAM still has becomes current again.
  */
-async function reinstate(ctx: Context, secretArn: string, deletedResource: string, previous: Recorded | undefined): Promise<void> {
-  if (!previous || resourceOf(previous.credential) === deletedResource) return;
-  const { UserName, ServiceName, ServiceSpecificCredentialId } = previous.credential;
-  if (await ctx.iam.find(ctx.budget, UserName!, ServiceName!, ServiceSpecificCredentialId!, false)) {
-    await ctx.secrets.put(ctx.budget, secretArn, previous.document);
+async function reinstate(ctx: Context, record: Ownership): Promise<void> {
+  let best: { versionId: string; created: number } | undefined;
+  for (const owned of record.all) {
+    if (!(await ctx.iam.find(ctx.budget, owned.userName, owned.serviceName, owned.credentialId, false))) continue;
+    const version = await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: owned.versionId });
+    if (version && (!best || version.created > best.created)) best = { versionId: owned.versionId, created: version.created };
   }
+  if (best) await record.promote(best.versionId);
 }
 
 export function ageDays(props: Props): number | undefined {

@@ -2,10 +2,7 @@ import type { CredentialResourceProperties as Props } from '../src/handler-contr
 
 /** What an UPDATE has to do, decided from the old and new properties alone. */
 export interface UpdatePlan {
-  /**
-   * IAM cannot change a credential's user, service or age: a new credential replaces the old one. An ALTERNATING pair
-   * moved to a new secret is replaced too: a reset cannot make a pair, and the old secret records the old pair.
-   */
+  /** IAM cannot change a credential's user, service or age: a new credential replaces the old one. */
   readonly replace: boolean;
   /** Without a replacement: a new secret value, written into the (possibly new) secret. */
   readonly reset: boolean;
@@ -16,8 +13,7 @@ export interface UpdatePlan {
 export function planUpdate(oldProps: Props, newProps: Props): UpdatePlan {
   const changed = (key: keyof Props) => (oldProps[key] ?? '') !== (newProps[key] ?? '');
   return {
-    replace: changed('UserName') || changed('ServiceName') || changed('CredentialAgeDays')
-      || (newProps.RotationStrategy === 'ALTERNATING' && changed('SecretArn')),
+    replace: changed('UserName') || changed('ServiceName') || changed('CredentialAgeDays'),
     reset: changed('ResetSerial') || changed('SecretArn'),
     statusChange: changed('Status'),
   };

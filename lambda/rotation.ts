@@ -2,16 +2,19 @@ import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
 import { LimitReached, UserError } from './iam';
 import type { Context } from './lifecycle';
 import { daysValid, discard } from './lifecycle';
-import { current, prune } from './records';
-import { StoredCredential, credentialFromDocument, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
+import { Ownership } from './ownership';
+import { StoredCredential, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
 import { AlreadyWritten } from './secrets';
-import { checkSecretOwned } from './stack-binding';
 import { ROTATION_TAG, type RotationStrategyName } from '../src/handler-contract';
 
 // Secrets Manager's rotation protocol: it labels an empty version AWSPENDING under the rotation's token, then calls
 // createSecret, setSecret, testSecret and finishSecret with that token, and calls again (same or new token) after
-// a failure. Every step is idempotent per token, and the secret's labelled versions are the record of which
-// credentials this resource owns: a credential is issued only into a version, and deleted only from one.
+// a failure. Every step is idempotent per token. A credential is issued only into a version of the secret together with
+// its record (lambda/ownership.ts), and a token whose version no longer holds its credential's newest value never
+// finishes: a stack update wrote a newer one.
+
+/** ALTERNATING needs IAM's second slot for the user and service, and another credential holds it. */
+export class NoSlot extends UserError {}
 
 /** The event Secrets Manager sends to a rotation function. */
 export interface RotationEvent {
@@ -27,13 +30,13 @@ export function isRotationEvent(event: unknown): event is RotationEvent {
 
 export async function onRotation(ctx: Context, event: RotationEvent): Promise<void> {
   const { SecretId: secretArn, ClientRequestToken: token, Step: step } = event;
-  const secret = await ctx.secrets.describe(ctx.budget, secretArn);
-  await checkSecretOwned(ctx, secretArn, secret);
-  if (!secret!.rotationEnabled) throw new UserError(`Secret ${secretArn} does not have rotation turned on; nothing was changed`);
-  const stages = secret!.stages[token] ?? [];
+  const record = await Ownership.load(ctx, secretArn);
+  if (!record.rotationEnabled) throw new UserError(`Secret ${secretArn} does not have rotation turned on; nothing was changed`);
+  await record.adoptEarlier();
+  const stages = record.stagesOf(token);
   // Finished already (a repeated call), or promoted by createSecret itself (RESET_IN_PLACE).
   if (stages.includes('AWSCURRENT')) {
-    if (step === 'finishSecret' && stages.includes('AWSPENDING')) await ctx.secrets.unstage(ctx.budget, secretArn, token);
+    if (step === 'finishSecret') await record.unstage(token);
     return;
   }
   if (!stages.includes('AWSPENDING')) {
@@ -41,16 +44,16 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
   }
   switch (step) {
     case 'createSecret':
-      await stage(ctx, secretArn, token, strategyOf(secret!.tags[ROTATION_TAG]));
+      await stage(ctx, record, token, strategyOf(record.tags[ROTATION_TAG]));
       return;
     case 'setSecret':
       // IAM issued the credential in createSecret: it works from that moment, there is nothing to set.
       return;
     case 'testSecret':
-      await test(ctx, secretArn, token);
+      await test(ctx, record, token);
       return;
     case 'finishSecret':
-      await finish(ctx, secretArn, token, secret!.stages);
+      await finish(ctx, record, token);
       return;
     default:
       throw new UserError(`Unknown rotation step '${step}'`);
@@ -59,78 +62,100 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
 
 /**
  * A rotation requested by the stack (a new resetSerial with ALTERNATING rotation): the same steps, run at once under
- * the request's id. Staging its version AWSPENDING takes the label from any scheduled rotation in progress, which
- * then stops at its next step without changing anything.
+ * the request's id. Staging its version AWSPENDING takes the label from any scheduled rotation in progress, whose
+ * staged credential it deletes first; that rotation then stops at its next step without changing anything.
+ * @returns undefined when the current credential no longer exists: the stack issues a new one in its place
  */
-export async function rotateNow(ctx: Context, secretArn: string, token: string, resetSerial: string): Promise<StoredCredential> {
-  await stage(ctx, secretArn, token, 'ALTERNATING', resetSerial);
-  const staged = await test(ctx, secretArn, token);
-  const secret = await ctx.secrets.describe(ctx.budget, secretArn);
-  await finish(ctx, secretArn, token, secret?.stages ?? {});
+export async function rotateNow(
+  ctx: Context, secretArn: string, token: string, resetSerial: string, resourceId: string,
+): Promise<StoredCredential | undefined> {
+  const record = await Ownership.load(ctx, secretArn);
+  if (!(await stage(ctx, record, token, 'ALTERNATING', resetSerial, resourceId))) return undefined;
+  const staged = await test(ctx, record, token);
+  await finish(ctx, record, token);
   return staged;
 }
 
 /**
- * finishSecret: the staged version becomes current, and AWSPENDING leaves it. A version that kept AWSPENDING would
- * block every later rotation ("Previous rotation request is still in progress") once a stack update writes a value.
+ * finishSecret: the staged version becomes current, and AWSPENDING leaves it. Only a version that still holds its
+ * credential's newest value, for the resource whose value is current: anything else was superseded by a stack
+ * update, and promoting it would make a value current that IAM no longer accepts or that the stack replaced.
  */
-async function finish(ctx: Context, secretArn: string, token: string, stages: Record<string, string[]>): Promise<void> {
-  if (!stages[token]?.includes('AWSCURRENT')) await ctx.secrets.promote(ctx.budget, secretArn, token, versionWith(stages, 'AWSCURRENT'));
-  if (stages[token]?.includes('AWSPENDING')) await ctx.secrets.unstage(ctx.budget, secretArn, token);
+async function finish(ctx: Context, record: Ownership, token: string): Promise<void> {
+  const staged = await test(ctx, record, token);
+  const current = record.current;
+  if (current && resourceOf(staged) !== current.resourceId) {
+    throw new UserError(`Version ${token} of secret ${record.secretArn} was staged for ${resourceOf(staged)}, which a stack update has `
+      + `replaced with ${current.resourceId}. Nothing was changed`);
+  }
+  await record.promote(token);
+  await record.unstage(token);
 }
 
-/** createSecret: a new value for the token's version, unless a repeated call finds it written. */
-async function stage(ctx: Context, secretArn: string, token: string, strategy: RotationStrategyName, resetSerial?: string): Promise<void> {
-  if ((await ctx.secrets.read(ctx.budget, secretArn, { VersionId: token }))?.document) return;
-  const record = await current(ctx, secretArn);
-  const now = record?.credential;
-  if (!now) throw new UserError(`Secret ${secretArn} holds no credential yet: its stack creates the first one. Nothing was changed`);
-  const live = await ctx.iam.find(ctx.budget, now.UserName!, now.ServiceName!, now.ServiceSpecificCredentialId!, false);
-  if (!live) {
-    throw new UserError(`Credential ${now.ServiceSpecificCredentialId} that secret ${secretArn} holds no longer exists (deleted outside `
-      + 'CloudFormation); the next stack update creates a new one. Nothing was changed');
+/**
+ * createSecret: a new value for the token's version, unless a repeated call finds it written.
+ * @param resourceId the resource the stack says is rotating; a scheduled rotation rotates whichever holds AWSCURRENT
+ * @returns false when the current credential no longer exists
+ */
+async function stage(
+  ctx: Context, record: Ownership, token: string, strategy: RotationStrategyName, resetSerial?: string, resourceId?: string,
+): Promise<boolean> {
+  if (record.at(token)) return true;
+  const now = record.current;
+  if (!now || (resourceId && now.resourceId !== resourceId)) {
+    if (resourceId) return false;
+    throw new UserError(`Secret ${record.secretArn} holds no credential yet: its stack creates the first one. Nothing was changed`);
   }
-  const serial = resetSerial ?? now.ResetSerial ?? '0';
-  const resourceId = resourceOf(now);
+  const live = await ctx.iam.find(ctx.budget, now.userName, now.serviceName, now.credentialId, false);
+  if (!live) {
+    if (resourceId) return false;
+    throw new UserError(`Credential ${now.credentialId} that secret ${record.secretArn} holds no longer exists (deleted outside `
+      + 'CloudFormation); a stack update with a new resetSerial creates a new one. Nothing was changed');
+  }
+  const document = (await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: now.versionId }))?.document;
+  const serial = resetSerial ?? readCredential(document)?.ResetSerial ?? '0';
+  const owner = now.resourceId;
 
   if (strategy === 'RESET_IN_PLACE') {
-    const credential = await ctx.iam.reset(ctx.budget, now.UserName!, now.ServiceSpecificCredentialId!);
+    const credential = await ctx.iam.reset(ctx.budget, now.userName, now.credentialId);
     ctx.remember(secretOf(credential));
     // Current at once, not after testSecret: the reset has already ended the old value.
-    await write(ctx, secretArn, credential, secretDocument(credential, serial, resourceId), token);
-    return;
+    await write(ctx, record, credential, secretDocument(credential, serial, owner), owner, token, 'AWSCURRENT');
+    return true;
   }
 
-  // ALTERNATING: the older of the two credentials goes, and a new one takes its slot. The current one stays
-  // current (and working) until finishSecret, and previous (still working) until the next rotation.
-  await prune(ctx, secretArn, resourceId, now.ServiceSpecificCredentialId!, record);
+  // ALTERNATING: the resource's older credential goes (and any a rotation staged), and a new one takes its slot. The
+  // current one stays current (and working) until finishSecret, and previous (still working) until the next rotation.
+  for (const owned of record.of(owner)) if (owned.credentialId !== now.credentialId) await record.retire(owned);
   let credential: ServiceSpecificCredential;
   try {
-    credential = await ctx.iam.create(ctx.budget, now.UserName!, now.ServiceName!, daysValid(live));
+    credential = await ctx.iam.create(ctx.budget, now.userName, now.serviceName, daysValid(live));
   } catch (err) {
     if (!(err instanceof LimitReached)) throw err;
-    throw new UserError('ALTERNATING rotation keeps two credentials, IAM\'s limit for one user and service, so no other credential '
-      + `of IAM user '${now.UserName}' for ${now.ServiceName} may exist: ${err.message}`);
+    throw new NoSlot('ALTERNATING rotation keeps two credentials, IAM\'s limit for one user and service, so no other credential '
+      + `of IAM user '${now.userName}' for ${now.serviceName} may exist: ${err.message}`);
   }
   ctx.remember(secretOf(credential));
   const id = credential.ServiceSpecificCredentialId!;
   if (live.Status === 'Inactive') {
     try {
-      await ctx.iam.setStatus(ctx.budget, now.UserName!, id, 'Inactive', true);
+      await ctx.iam.setStatus(ctx.budget, now.userName, id, 'Inactive', true);
     } catch (err) {
-      await discard(ctx, now.UserName!, id, err);
+      await discard(ctx, now.userName, id, err);
       throw err;
     }
   }
-  await write(ctx, secretArn, credential, secretDocument(credential, serial, resourceId), token, ['AWSPENDING']);
+  await write(ctx, record, credential, secretDocument(credential, serial, owner), owner, token, 'AWSPENDING');
+  return true;
 }
 
 /** Stores a value under the token; a credential whose value cannot be stored is deleted. */
 async function write(
-  ctx: Context, secretArn: string, credential: ServiceSpecificCredential, document: string, token: string, stages?: string[],
+  ctx: Context, record: Ownership, credential: ServiceSpecificCredential, document: string, owner: string, token: string,
+  stage: 'AWSCURRENT' | 'AWSPENDING',
 ): Promise<void> {
   try {
-    await ctx.secrets.put(ctx.budget, secretArn, document, token, stages);
+    await record.write(credential, document, owner, token, stage);
   } catch (err) {
     await discard(ctx, credential.UserName!, credential.ServiceSpecificCredentialId!, err);
     // Another call of this step wrote the version first: its credential is the one recorded.
@@ -139,20 +164,27 @@ async function write(
   }
 }
 
-/** testSecret: the staged credential exists in IAM. (Its value cannot be tried without the service it is for.) */
-async function test(ctx: Context, secretArn: string, token: string): Promise<StoredCredential> {
-  const document = (await ctx.secrets.read(ctx.budget, secretArn, { VersionId: token }))?.document;
-  const staged = readCredential(document);
-  if (!staged) throw new UserError(`Version ${token} of secret ${secretArn} holds no credential: createSecret has not finished`);
-  const { UserName, ServiceName, ServiceSpecificCredentialId: id } = staged;
-  if (!(await ctx.iam.find(ctx.budget, UserName!, ServiceName!, id!, false))) {
-    throw new UserError(`Credential ${id} staged in version ${token} of secret ${secretArn} no longer exists`);
+/**
+ * testSecret: the staged version still holds its credential's newest value, and the credential exists in IAM. (The
+ * value cannot be tried without the service it is for.)
+ */
+async function test(ctx: Context, record: Ownership, token: string): Promise<StoredCredential> {
+  const staged = record.at(token);
+  if (!staged) {
+    // A value whose record moved on was superseded by a stack update: the token lets go, so the next rotation can start.
+    if ((await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))?.document) await record.unstage(token);
+    throw new UserError(`Version ${token} of secret ${record.secretArn} holds no credential's newest value: createSecret has not `
+      + 'finished, or a stack update has issued a newer value since');
   }
-  return credentialFromDocument(document!);
-}
-
-function versionWith(stages: Record<string, string[]>, label: string): string | undefined {
-  return Object.keys(stages).find((v) => stages[v].includes(label));
+  if (!(await ctx.iam.find(ctx.budget, staged.userName, staged.serviceName, staged.credentialId, false))) {
+    // Deleted outside the rotation: this token can never finish, and would block every later rotation while it holds
+    // AWSPENDING. It lets go, so that the next rotation starts afresh.
+    await record.retire(staged);
+    throw new UserError(`Credential ${staged.credentialId} staged in version ${token} of secret ${record.secretArn} no longer exists; the next rotation issues a new one`);
+  }
+  return {
+    ServiceSpecificCredentialId: staged.credentialId, UserName: staged.userName, ServiceName: staged.serviceName, ResourceId: staged.resourceId,
+  } as StoredCredential;
 }
 
 function strategyOf(tag: string | undefined): RotationStrategyName {

@@ -34,11 +34,12 @@ export class Secrets {
    * @param token the version id; a CREATE uses its request id so that a repeated delivery is detected, not duplicated
    * @param stages the labels instead of AWSCURRENT: a rotation stages its new value AWSPENDING until it is tested
    */
-  public async put(budget: Budget, secretArn: string, document: string, token?: string, stages?: string[]): Promise<void> {
+  public async put(budget: Budget, secretArn: string, document: string, token?: string, stages?: string[]): Promise<string> {
     try {
-      await withRetry(budget, 'secretsmanager:PutSecretValue', passing, (abortSignal) => this.client.send(new PutSecretValueCommand({
+      const out = await withRetry(budget, 'secretsmanager:PutSecretValue', passing, (abortSignal) => this.client.send(new PutSecretValueCommand({
         SecretId: secretArn, SecretString: document, ClientRequestToken: token, VersionStages: stages,
       }), { abortSignal }), this.pace);
+      return out.VersionId!;
     } catch (err) {
       if (token && errorCode(err) === 'ResourceExists') throw new AlreadyWritten(`secret version ${token} already exists`);
       throw err;
@@ -76,17 +77,13 @@ export class Secrets {
     }
   }
 
-  /** Takes AWSPENDING off a version whose rotation has finished. */
-  public async unstage(budget: Budget, secretArn: string, versionId: string): Promise<void> {
+  /**
+   * Moves a staging label to `to`, or takes it off `from` when `to` is undefined. Moving AWSCURRENT makes Secrets Manager
+   * move AWSPREVIOUS to the version it leaves. A label that is on a version must be named with it (`from`).
+   */
+  public async moveLabel(budget: Budget, secretArn: string, label: string, to: string | undefined, from: string | undefined): Promise<void> {
     await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({
-      SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: versionId,
-    }), { abortSignal }), this.pace);
-  }
-
-  /** Moves AWSCURRENT to `versionId`; Secrets Manager moves AWSPREVIOUS to the version it leaves. */
-  public async promote(budget: Budget, secretArn: string, versionId: string, fromVersionId: string | undefined): Promise<void> {
-    await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({
-      SecretId: secretArn, VersionStage: 'AWSCURRENT', MoveToVersionId: versionId, RemoveFromVersionId: fromVersionId,
+      SecretId: secretArn, VersionStage: label, MoveToVersionId: to, RemoveFromVersionId: from,
     }), { abortSignal }), this.pace);
   }
 }

@@ -129,6 +129,7 @@ export function generate(seed: number, maxActions = 24): Scenario {
 // The world the sequences run in: one local AWS and one warm Lambda environment running the real bundled handler.
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/InterleavingStack/5b1cd0f0-0000-4000-8000-000000000000';
+const HANDLER_KEY = 'lambda-role';
 const SERVICE_TOKEN = 'arn:aws:lambda:us-east-1:123456789012:function:ServiceSpecificCredentialHandler';
 
 export class World {
@@ -139,7 +140,7 @@ export class World {
     const env = {
       [STACK_ID_VARIABLE]: STACK_ID,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'lambda-role',
+      AWS_ACCESS_KEY_ID: HANDLER_KEY,
       AWS_SECRET_ACCESS_KEY: 'lambda-role',
       AWS_SESSION_TOKEN: 'lambda-session',
       AWS_LAMBDA_FUNCTION_NAME: 'ServiceSpecificCredentialHandler',
@@ -290,11 +291,16 @@ class Runner {
       case 'deleteOutOfBand': return this.deleteOutOfBand(action.stage);
       case 'other': return this.otherActor(action.op);
       case 'throttle':
-        this.localAws.inject({ service: 'iam', operation: '*', times: action.times, error: { code: 'Throttling', status: 400, message: 'Rate exceeded' } });
+        this.localAws.inject({
+          service: 'iam', operation: '*', times: action.times, error: { code: 'Throttling', status: 400, message: 'Rate exceeded' }, accessKeyId: HANDLER_KEY,
+        });
         this.trace.push(`throttle ${action.times}`);
         return true;
       case 'fault':
-        this.localAws.inject({ service: action.service, operation: action.operation, error: faultOf(action.service) });
+        // One refusal at a time: two in a row (a value that cannot be stored, then a credential that cannot be deleted)
+        // leave a credential whose value no one knows, which the handler reports for a person to delete.
+        this.localAws.clearFaults();
+        this.localAws.inject({ service: action.service, operation: action.operation, error: faultOf(action.service), accessKeyId: HANDLER_KEY });
         this.trace.push(`fault ${action.operation}`);
         return true;
     }
@@ -384,6 +390,8 @@ class Runner {
         return true;
       }
       case 'cleanup': {
+        // As for rollbacks: a refusal that AWS would repeat for ever is not the cleanup's to survive.
+        this.localAws.clearFaults();
         if (op.answered !== before.physicalId) {
           const answer = await this.send(this.event('Delete', before.props, before.physicalId));
           if (answer?.Status !== 'SUCCESS') throw new Violation('I3', `the cleanup DELETE of ${before.physicalId} failed: ${answer?.Reason}`);
@@ -430,15 +438,17 @@ class Runner {
     }
     const step = STEPS[rotation.next];
     const event = { SecretId: rotation.secretArn, ClientRequestToken: rotation.token, Step: step };
-    const currentBefore = this.versionWith(rotation.secretArn, 'AWSCURRENT');
+    this.stampValues();
+    const currentBefore = this.versionWith(rotation.secretArn, 'AWSCURRENT')?.id;
     let threw = mode === 'notDelivered';
     if (mode !== 'notDelivered') threw = await this.invoke(event);
     if (mode === 'twice') threw = await this.invoke(event);
     if (mode === 'lost') threw = true;
     this.trace.push(`  ${step} ${short(rotation.token)} (${mode}): ${threw ? 'failed' : 'ok'}`);
-    const currentAfter = this.versionWith(rotation.secretArn, 'AWSCURRENT');
-    if (currentBefore && currentAfter && currentAfter !== currentBefore && currentAfter.created < currentBefore.created) {
-      throw new Violation('I2', `${step} made an older version current: ${currentAfter.id} in place of ${currentBefore.id}`);
+    this.stampValues();
+    const currentAfter = this.versionWith(rotation.secretArn, 'AWSCURRENT')?.id;
+    if (currentBefore && currentAfter && currentAfter !== currentBefore && this.valueSeen.get(currentAfter)! < this.valueSeen.get(currentBefore)!) {
+      throw new Violation('I2', `${step} made an older value current: version ${currentAfter} in place of ${currentBefore}`);
     }
     if (threw) rotation.failed = true;
     else if (++rotation.next === STEPS.length) this.rotation = undefined;
@@ -471,6 +481,10 @@ class Runner {
       this.deletedByTest.add(c.ServiceSpecificCredentialId);
       this.trace.push(`another actor deletes its credential ${c.ServiceSpecificCredentialId}`);
       return true;
+    }
+    // One at most per user and service: an actor holding both of IAM's slots leaves the stack no way to repair anything.
+    if (this.localAws.credentials({ userName: props.UserName, serviceName: props.ServiceName }).some((c) => this.others.has(c.ServiceSpecificCredentialId))) {
+      return false;
     }
     try {
       const out = await this.world.iam.send(new CreateServiceSpecificCredentialCommand({ UserName: props.UserName, ServiceName: props.ServiceName }));
@@ -595,7 +609,8 @@ class Runner {
       const pending = secret.versions.find((v) => v.stages.includes('AWSPENDING') && !v.stages.includes('AWSCURRENT'));
       if (pending?.secretString) {
         const doc = JSON.parse(pending.secretString);
-        if (!accepted(doc)) {
+        // A credential deleted out of band is the world's doing: the handler lets go of it at the token's next step.
+        if (!accepted(doc) && !this.deletedByTest.has(doc.serviceSpecificCredentialId)) {
           throw new Violation('I2', `AWSPENDING of ${secret.name} is on version ${pending.id}, whose credential ${doc.serviceSpecificCredentialId} `
             + `${exists(doc.serviceSpecificCredentialId) ? 'has another value now' : 'no longer exists'}`);
         }
@@ -621,6 +636,17 @@ class Runner {
   }
 
   // ----- plumbing -----
+
+  /** When each version's value was first seen (in steps): the order of values, which version dates do not give. */
+  private readonly valueSeen = new Map<string, number>();
+
+  private stampValues(): void {
+    for (const arn of this.secrets.values()) {
+      for (const v of this.localAws.secret(arn)?.versions ?? []) {
+        if (v.secretString && !this.valueSeen.has(v.id)) this.valueSeen.set(v.id, this.invocations);
+      }
+    }
+  }
 
   private lastOutput = '';
 
@@ -703,8 +729,13 @@ class Runner {
   /** Runs one event through the bundled handler; true when it threw (a failed rotation step). */
   private async invoke(event: object): Promise<boolean> {
     const before = new Set(this.localAws.credentials().map((c) => c.ServiceSpecificCredentialId));
+    const callsBefore = this.localAws.calls.length;
     const outcome = await this.world.lambda.run(event);
     this.invocations++;
+    // A call AWS refused for good (an injected fault) after a reset: the old value is dead and the new one could not be
+    // stored, so the credential is deleted and the secret names a credential that is gone, until a stack update
+    // repairs it (I1 is checked again after it).
+    if (this.localAws.calls.slice(callsBefore).some((c) => FAULT_CODES.includes(c.outcome))) this.damaged = true;
     this.lastOutput = outcome.output;
     for (const c of this.localAws.credentials()) if (!before.has(c.ServiceSpecificCredentialId)) this.made.add(c.ServiceSpecificCredentialId);
     this.checkLeak(outcome.output, 'the handler\'s log');
@@ -730,6 +761,8 @@ class Runner {
     for (const arn of this.secrets.values()) this.deleteSecret(arn);
   }
 }
+
+const FAULT_CODES = ['InvalidInput', 'InvalidRequestException'];
 
 function faultOf(service: 'iam' | 'secretsmanager') {
   // Errors the handler cannot retry: the step or event fails, and must leave the world consistent.

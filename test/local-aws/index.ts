@@ -55,6 +55,8 @@ export interface Fault {
   readonly dropConnection?: boolean;
   /** Do the work, then fail the answer: the state changed but the client saw an error (a lost response). */
   readonly afterWork?: boolean;
+  /** Only requests signed with this access key id (e.g. the handler's, not a test's own client). @default - any */
+  readonly accessKeyId?: string;
 }
 
 export interface LocalAwsOptions {
@@ -100,7 +102,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const operation = service === 'iam' ? params.Action : String(target).split('.')[1];
     const work = () => (service === 'iam' ? iam.handle(operation, params) : sm.handle(operation, input));
 
-    const fault = faults.find((f) => f.left > 0 && f.service === service && (f.operation === operation || f.operation === '*'));
+    const signer = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+    const fault = faults.find((f) => f.left > 0 && f.service === service && (f.operation === operation || f.operation === '*')
+      && (!f.accessKeyId || f.accessKeyId === signer));
     if (fault) fault.left--;
     const log = (outcome: string) => calls.push({ service, operation, userName: params.UserName, outcome });
 
