@@ -32,6 +32,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@^4.1.0',
     'cdk-nag@^2.38.2',
     'esbuild@^0.28.2',
+    // Random sequences of stack events and rotation steps, replayable by seed and shrunk to a minimal failing one.
+    'fast-check@^4.11.0',
   ],
 
   // Construct Hub publishes every jsii language; these names are the ones the README's install table gives.
@@ -97,6 +99,14 @@ const bench = project.addTask('bench', {
 });
 bench.spawn(bundle.bundleTask);
 bench.exec('ts-node --transpile-only --project test/tsconfig.json test/bench/bench.ts', { env: { NODE_NO_WARNINGS: '1' }, receiveArgs: true });
+
+// The stack path and the rotation path in random interleavings, for as long as asked (CI runs a fixed budget in
+// test/lifecycle/interleavings.test.ts).
+const soak = project.addTask('soak', {
+  description: 'Random interleavings of stack events and rotation steps through the bundled handler: npx projen soak -- [minutes] [first seed]',
+});
+soak.spawn(bundle.bundleTask);
+soak.exec('ts-node --transpile-only --project test/tsconfig.json test/lifecycle/soak.ts', { env: { NODE_NO_WARNINGS: '1' }, receiveArgs: true });
 
 // LocalStack, an emulator written by others, checks the local AWS's answers (test/local-aws/localstack.test.ts). It
 // needs Python 3.13; the test runs wherever this virtualenv exists (CI makes it) and is skipped elsewhere.

@@ -1,10 +1,10 @@
 import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import { Iam, LimitReached, UserError, isNoSuchEntity } from './iam';
-import { isCredentialId, planUpdate } from './plan';
 import { Owned, Ownership, ownershipIfOurs } from './ownership';
+import { isCredentialId, planUpdate } from './plan';
 import { Budget, errorCode } from './retry';
 import { NoSlot, rotateNow } from './rotation';
-import { StoredCredential, attributesOf, credentialFromDocument, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
+import { StoredCredential, attributesOf, credentialFromDocument, daysValid, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
 import { AlreadyWritten, Secrets } from './secrets';
 import { SecretGone } from './stack-binding';
 import type { CredentialAttributes, CredentialResourceProperties as Props } from '../src/handler-contract';
@@ -50,13 +50,19 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
   if (stored?.versionId === requestId) return outcomeOf(stored.document!, props);
   await checkNotAnother(ctx, props.SecretArn, readCredential(stored?.document), replacing);
   let credential: ServiceSpecificCredential;
+  const create = () => ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props), mayBeNew(props));
   try {
-    credential = await ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props), mayBeNew(props));
+    credential = await create();
   } catch (err) {
     // A repeated delivery of this CREATE finds the limit filled by the credential its first delivery made.
     const earlier = err instanceof LimitReached ? await earlierDelivery(ctx, props, requestId) : undefined;
     if (earlier) return earlier;
-    throw err;
+    // A resource whose current credential is gone issues a new one in its place; the slot it needs may be held by its
+    // own older credential (the previous one of a pair), which gives way.
+    const older = resourceId ? record.of(resourceId).filter((o) => o.userName === props.UserName && o.serviceName === props.ServiceName) : [];
+    if (!(err instanceof LimitReached) || !older.length) throw err;
+    for (const owned of older) await record.retire(owned);
+    credential = await create();
   }
   ctx.remember(secretOf(credential));
   const id = credential.ServiceSpecificCredentialId!;
@@ -74,6 +80,9 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
     if (earlier) return earlier;
     throw err;
   }
+  // A new credential in the place of one deleted out of band: the record lets go of the one that is gone.
+  const lost = resourceId && replacing ? record.of(resourceId).find((o) => o.credentialId === replacing) : undefined;
+  if (lost) await record.retire(lost);
   await record.endRotation(owner);
   return { physicalId: owner, data: attributesOf(credential, props.SecretArn) };
 }
@@ -94,8 +103,14 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
 
 async function update(ctx: Context, physicalId: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
   const plan = planUpdate(oldProps, props);
-  const record = await ownershipIfOurs(ctx, oldProps.SecretArn);
+  let record = await ownershipIfOurs(ctx, oldProps.SecretArn);
   await record?.adoptEarlier();
+  // The rollback of a move to another secret that failed: the secret it comes back to is the one that records it.
+  if (!record?.of(physicalId).length && props.SecretArn !== oldProps.SecretArn) {
+    const back = await ownershipIfOurs(ctx, props.SecretArn);
+    await back?.adoptEarlier();
+    if (back?.of(physicalId).length) record = back;
+  }
   // Rotation issues new credentials under the same physical id: the record says which one is current.
   const mine = record?.of(physicalId) ?? [];
   const current = record?.current?.resourceId === physicalId ? record.current : undefined;
@@ -103,11 +118,11 @@ async function update(ctx: Context, physicalId: string, oldProps: Props, props: 
   const alternating = props.RotationStrategy === 'ALTERNATING';
   // A rotation in progress for another strategy, or for none, would finish with a credential no one asks for. (A
   // replacement ends it when it writes the new credential; the old resource keeps what it staged until its DELETE.)
-  if (record && (oldProps.RotationStrategy ?? '') !== (props.RotationStrategy ?? '')) await record.endRotation(physicalId);
+  if (record && !plan.replace && (oldProps.RotationStrategy ?? '') !== (props.RotationStrategy ?? '')) await record.endRotation(physicalId);
   // The pair's older credential has no use once the pair ends, and a replacement for the same user and service needs
   // its slot. A replacement for another user keeps it: the old resource stays whole until its own DELETE.
   const sameSlot = oldProps.UserName === props.UserName && oldProps.ServiceName === props.ServiceName;
-  if (record && ((plan.replace && sameSlot) || (oldProps.RotationStrategy === 'ALTERNATING' && !alternating))) {
+  if (record && (plan.replace ? sameSlot : oldProps.RotationStrategy === 'ALTERNATING' && !alternating)) {
     for (const owned of record.of(physicalId)) if (owned.credentialId !== id) await record.retire(owned);
   }
   let listed: ServiceSpecificCredentialMetadata | undefined;
@@ -115,11 +130,11 @@ async function update(ctx: Context, physicalId: string, oldProps: Props, props: 
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
     if (!listed || daysValid(listed) !== ageDays(props)) {
-      // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds. A resource with no
-      // credential for the old properties (the rollback of a replacement that failed, after its original credential
-      // was deleted out of band) has nothing to clean up: it keeps its id, and a rollback never gets a new one.
-      const forOld = mine.filter((o) => o.userName === oldProps.UserName && o.serviceName === oldProps.ServiceName);
-      if (forOld.length) return onCreate(ctx, props, requestId, id);
+      // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds. A resource that
+      // records no credential for the old properties (the rollback of a replacement that failed, whose own credential
+      // was discarded, after the original one was deleted out of band) has nothing to clean up: it keeps its id, and
+      // a rollback never gets a new one.
+      if (mine.some((o) => recordedFor(o, oldProps))) return onCreate(ctx, props, requestId, id);
       const outcome = await onCreate(ctx, props, requestId, id, physicalId);
       for (const owned of mine) await record!.retire(owned);
       return outcome;
@@ -162,6 +177,12 @@ async function update(ctx: Context, physicalId: string, oldProps: Props, props: 
   return { physicalId, data: attributesOf(credential, props.SecretArn) };
 }
 
+/** Whether a recorded credential was issued for these properties' user, service and age (an unknown age matches any). */
+function recordedFor(owned: Owned, props: Props): boolean {
+  return owned.userName === props.UserName && owned.serviceName === props.ServiceName
+    && (owned.ageDays === undefined || owned.ageDays === (ageDays(props) ?? null));
+}
+
 /** What one of this stack's secrets holds as current; undefined if it holds no credential, is gone or is not the stack's. */
 async function currentOwned(ctx: Context, secretArn: string): Promise<{ credential: StoredCredential; created: number } | undefined> {
   if (!(await ownershipIfOurs(ctx, secretArn))) return undefined;
@@ -192,6 +213,8 @@ export async function onDelete(ctx: Context, id: string, props: Props): Promise<
   for (const owned of mine) await record.retire(owned);
   if (wasCurrent) {
     try {
+      // A rotation in progress was rotating the deleted resource's value: it can only fail now, and holds AWSPENDING.
+      await record.endRotation(id);
       await reinstate(ctx, record);
     } catch (err) {
       // The credential is gone, which is what was asked; a DELETE that failed now would only strand the stack.
@@ -292,13 +315,6 @@ async function reinstate(ctx: Context, record: Ownership): Promise<void> {
 
 export function ageDays(props: Props): number | undefined {
   return props.CredentialAgeDays ? Number(props.CredentialAgeDays) : undefined;
-}
-
-/** How many days the credential was issued for (IAM cannot change it, so a different age means a replacement). */
-export function daysValid(found: ServiceSpecificCredentialMetadata): number | undefined {
-  return found.ExpirationDate && found.CreateDate
-    ? Math.round((found.ExpirationDate.getTime() - found.CreateDate.getTime()) / 86_400_000)
-    : undefined;
 }
 
 /** The outcome an earlier delivery of the same CREATE stored in the secret, if there was one. */

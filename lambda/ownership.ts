@@ -2,7 +2,7 @@ import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
 import { UserError } from './iam';
 import type { Context } from './lifecycle';
 import { errorCode } from './retry';
-import { readCredential, resourceOf } from './secret-value';
+import { StoredCredential, daysValid, readCredential, resourceOf } from './secret-value';
 import type { SecretDescription } from './secrets';
 import { checkSecretOwned } from './stack-binding';
 
@@ -10,7 +10,8 @@ import { checkSecretOwned } from './stack-binding';
 // path and the rotation path alike.
 //
 // It lives in the secret's own staging labels: every credential a resource issued and has not yet deleted has a label
-// `ssc:<resource id>:<credential id>:<user>:<service>` on the version that holds its latest value. Why labels:
+// `ssc:<resource id>:<credential id>:<user>:<service>:<days valid or ->` on the version that holds its newest value
+// (`?` for the days of a credential recorded from a secret written before the record). Why labels:
 // - the label is written in the same PutSecretValue as the value (VersionStages), so a credential is never recorded
 //   without its value nor stored without its record, and a plain create or reset costs no call at all;
 // - a label moves only when it is named, so AWSCURRENT, AWSPREVIOUS and AWSPENDING can move by any rule (a rotation,
@@ -35,19 +36,24 @@ export interface Owned {
   readonly credentialId: string;
   readonly userName: string;
   readonly serviceName: string;
+  /** The days it was issued for; `null` when it never expires, undefined when not known. */
+  readonly ageDays?: number | null;
   /** The version that holds the credential's newest value. */
   readonly versionId: string;
   readonly label: string;
 }
 
-export function labelOf(resourceId: string, credential: Pick<ServiceSpecificCredential, 'ServiceSpecificCredentialId' | 'UserName' | 'ServiceName'>): string {
-  return `${PREFIX}${resourceId}:${credential.ServiceSpecificCredentialId}:${credential.UserName}:${credential.ServiceName}`;
+export function labelOf(resourceId: string, credential: ServiceSpecificCredential | StoredCredential): string {
+  const days = credential.CreateDate ? daysValid(credential) ?? '-' : '?';
+  return `${PREFIX}${resourceId}:${credential.ServiceSpecificCredentialId}:${credential.UserName}:${credential.ServiceName}:${days}`;
 }
 
 function parse(label: string, versionId: string): Owned | undefined {
   if (!label.startsWith(PREFIX)) return undefined;
-  const [resourceId, credentialId, userName, serviceName] = label.slice(PREFIX.length).split(':');
-  return serviceName ? { resourceId, credentialId, userName, serviceName, versionId, label } : undefined;
+  const [resourceId, credentialId, userName, serviceName, days] = label.slice(PREFIX.length).split(':');
+  if (!serviceName) return undefined;
+  const ageDays = days === '-' ? null : days === '?' || days === undefined ? undefined : Number(days);
+  return { resourceId, credentialId, userName, serviceName, ageDays, versionId, label };
 }
 
 /**
@@ -143,8 +149,7 @@ export class Ownership {
    * staged it goes first (a token must never finish with a deleted credential), then the credential, then its record.
    */
   public async retire(owned: Owned): Promise<void> {
-    const stages = this.stagesOf(owned.versionId);
-    if (stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) await this.move('AWSPENDING', undefined, owned.versionId);
+    await this.unstage(owned.versionId);
     this.ctx.log(`deleting credential ${owned.credentialId} of IAM user '${owned.userName}' (recorded in secret ${this.secretArn} for ${owned.resourceId})`);
     await this.ctx.iam.delete(this.ctx.budget, owned.userName, owned.credentialId);
     await this.move(owned.label, undefined, owned.versionId);

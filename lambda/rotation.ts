@@ -1,9 +1,10 @@
 import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
 import { LimitReached, UserError } from './iam';
 import type { Context } from './lifecycle';
-import { daysValid, discard } from './lifecycle';
+import { discard } from './lifecycle';
 import { Ownership } from './ownership';
-import { StoredCredential, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
+import { errorCode } from './retry';
+import { StoredCredential, credentialFromDocument, daysValid, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
 import { AlreadyWritten } from './secrets';
 import { ROTATION_TAG, type RotationStrategyName } from '../src/handler-contract';
 
@@ -50,7 +51,8 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
       // IAM issued the credential in createSecret: it works from that moment, there is nothing to set.
       return;
     case 'testSecret':
-      await test(ctx, record, token);
+      // The record only: finishSecret asks IAM, right before the value becomes current, where it matters.
+      await test(ctx, record, token, false);
       return;
     case 'finishSecret':
       await finish(ctx, record, token);
@@ -70,10 +72,20 @@ export async function rotateNow(
   ctx: Context, secretArn: string, token: string, resetSerial: string, resourceId: string,
 ): Promise<StoredCredential | undefined> {
   const record = await Ownership.load(ctx, secretArn);
-  if (!(await stage(ctx, record, token, 'ALTERNATING', resetSerial, resourceId))) return undefined;
-  const staged = await test(ctx, record, token);
-  await finish(ctx, record, token);
-  return staged;
+  const issued = await stage(ctx, record, token, 'ALTERNATING', resetSerial, resourceId);
+  if (!issued) return undefined;
+  try {
+    await finish(ctx, record, token);
+  } catch (err) {
+    // No Secrets Manager rotation will ever retry the stack's token: what it staged goes, or AWSPENDING would block every
+    // later rotation.
+    const staged = record.at(token);
+    if (staged && !record.stagesOf(token).includes('AWSCURRENT')) {
+      await record.retire(staged).catch((e) => ctx.log(`could not delete credential ${staged.credentialId} staged in version ${token}: ${errorCode(e)}`));
+    }
+    throw err;
+  }
+  return issued;
 }
 
 /**
@@ -95,20 +107,29 @@ async function finish(ctx: Context, record: Ownership, token: string): Promise<v
 /**
  * createSecret: a new value for the token's version, unless a repeated call finds it written.
  * @param resourceId the resource the stack says is rotating; a scheduled rotation rotates whichever holds AWSCURRENT
- * @returns false when the current credential no longer exists
+ * @returns the credential the token's version holds; undefined when the current credential no longer exists
  */
 async function stage(
   ctx: Context, record: Ownership, token: string, strategy: RotationStrategyName, resetSerial?: string, resourceId?: string,
-): Promise<boolean> {
-  if (record.at(token)) return true;
+): Promise<StoredCredential | undefined> {
+  // A repeated call finds its value written. A value whose record has moved on was superseded by a stack update: the
+  // token lets go of AWSPENDING and fails, and the next rotation starts afresh; running again would issue a second value
+  // under a token that names one version for ever.
+  const written = (await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))?.document;
+  if (written && record.at(token)) return credentialFromDocument(written);
+  if (written) {
+    await record.unstage(token);
+    throw new UserError(`Version ${token} of secret ${record.secretArn} was superseded by a stack update; nothing was changed, `
+      + 'and the next rotation starts afresh');
+  }
   const now = record.current;
   if (!now || (resourceId && now.resourceId !== resourceId)) {
-    if (resourceId) return false;
+    if (resourceId) return undefined;
     throw new UserError(`Secret ${record.secretArn} holds no credential yet: its stack creates the first one. Nothing was changed`);
   }
   const live = await ctx.iam.find(ctx.budget, now.userName, now.serviceName, now.credentialId, false);
   if (!live) {
-    if (resourceId) return false;
+    if (resourceId) return undefined;
     throw new UserError(`Credential ${now.credentialId} that secret ${record.secretArn} holds no longer exists (deleted outside `
       + 'CloudFormation); a stack update with a new resetSerial creates a new one. Nothing was changed');
   }
@@ -120,8 +141,7 @@ async function stage(
     const credential = await ctx.iam.reset(ctx.budget, now.userName, now.credentialId);
     ctx.remember(secretOf(credential));
     // Current at once, not after testSecret: the reset has already ended the old value.
-    await write(ctx, record, credential, secretDocument(credential, serial, owner), owner, token, 'AWSCURRENT');
-    return true;
+    return write(ctx, record, credential, (c) => secretDocument(c, serial, owner), owner, token, 'AWSCURRENT');
   }
 
   // ALTERNATING: the resource's older credential goes (and any a rotation staged), and a new one takes its slot. The
@@ -144,31 +164,46 @@ async function stage(
       await discard(ctx, now.userName, id, err);
       throw err;
     }
+    // What the stack compares with the status it asks for: Create answered Active.
+    credential = { ...credential, Status: 'Inactive' };
   }
-  await write(ctx, record, credential, secretDocument(credential, serial, owner), owner, token, 'AWSPENDING');
-  return true;
+  return write(ctx, record, credential, (c) => secretDocument(c, serial, owner), owner, token, 'AWSPENDING');
 }
 
-/** Stores a value under the token; a credential whose value cannot be stored is deleted. */
+/**
+ * Stores a value under the token; a credential whose value cannot be stored is deleted.
+ * @returns the credential the token's version holds: this one, or the one another call of this step wrote first
+ */
 async function write(
-  ctx: Context, record: Ownership, credential: ServiceSpecificCredential, document: string, owner: string, token: string,
-  stage: 'AWSCURRENT' | 'AWSPENDING',
-): Promise<void> {
+  ctx: Context, record: Ownership, credential: ServiceSpecificCredential, documentOf: (c: ServiceSpecificCredential) => string, owner: string,
+  token: string, stage: 'AWSCURRENT' | 'AWSPENDING',
+): Promise<StoredCredential> {
   try {
-    await record.write(credential, document, owner, token, stage);
+    await record.write(credential, documentOf(credential), owner, token, stage);
+    return credential;
   } catch (err) {
+    if (err instanceof AlreadyWritten && stage === 'AWSCURRENT') {
+      // RESET_IN_PLACE delivered twice at once: the other delivery stored its value first, and which of the two resets
+      // came last is unknown, so either value may be dead. The credential is the resource's only one and stays: one
+      // more reset gives a value known to be live, current under a version of its own; the token lets go.
+      const again = await ctx.iam.reset(ctx.budget, credential.UserName!, credential.ServiceSpecificCredentialId!);
+      ctx.remember(secretOf(again));
+      await record.write(again, documentOf(again), owner);
+      await record.unstage(token);
+      throw new UserError(`Another delivery of this step wrote version ${token} of secret ${record.secretArn} at the same time; the `
+        + 'credential was reset once more and its value is current under a new version. The next rotation starts afresh');
+    }
     await discard(ctx, credential.UserName!, credential.ServiceSpecificCredentialId!, err);
-    // Another call of this step wrote the version first: its credential is the one recorded.
-    if (err instanceof AlreadyWritten) return;
-    throw err;
+    if (!(err instanceof AlreadyWritten)) throw err;
+    return credentialFromDocument((await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))!.document!);
   }
 }
 
 /**
- * testSecret: the staged version still holds its credential's newest value, and the credential exists in IAM. (The
- * value cannot be tried without the service it is for.)
+ * testSecret (and finishSecret, first): the staged version still holds its credential's newest value, and (`askIam`) the
+ * credential exists in IAM. (The value cannot be tried without the service it is for.)
  */
-async function test(ctx: Context, record: Ownership, token: string): Promise<StoredCredential> {
+async function test(ctx: Context, record: Ownership, token: string, askIam = true): Promise<StoredCredential> {
   const staged = record.at(token);
   if (!staged) {
     // A value whose record moved on was superseded by a stack update: the token lets go, so the next rotation can start.
@@ -176,7 +211,7 @@ async function test(ctx: Context, record: Ownership, token: string): Promise<Sto
     throw new UserError(`Version ${token} of secret ${record.secretArn} holds no credential's newest value: createSecret has not `
       + 'finished, or a stack update has issued a newer value since');
   }
-  if (!(await ctx.iam.find(ctx.budget, staged.userName, staged.serviceName, staged.credentialId, false))) {
+  if (askIam && !(await ctx.iam.find(ctx.budget, staged.userName, staged.serviceName, staged.credentialId, false))) {
     // Deleted outside the rotation: this token can never finish, and would block every later rotation while it holds
     // AWSPENDING. It lets go, so that the next rotation starts afresh.
     await record.retire(staged);

@@ -1,4 +1,4 @@
-import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
+import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import { CredentialSecretKey as Key } from '../src/credential-secret';
 import type { CredentialAttributes } from '../src/handler-contract';
 
@@ -84,4 +84,11 @@ export function credentialFromDocument(document: string): StoredCredential {
     ServiceCredentialAlias: doc[Key.SERVICE_CREDENTIAL_ALIAS],
     ExpirationDate: doc[Key.EXPIRATION_DATE] ? new Date(doc[Key.EXPIRATION_DATE]!) : undefined,
   } as StoredCredential;
+}
+
+/** How many days the credential was issued for (IAM cannot change it, so a different age means a replacement). */
+export function daysValid(found: Pick<ServiceSpecificCredentialMetadata, 'ExpirationDate' | 'CreateDate'>): number | undefined {
+  return found.ExpirationDate && found.CreateDate
+    ? Math.round((found.ExpirationDate.getTime() - found.CreateDate.getTime()) / 86_400_000)
+    : undefined;
 }

@@ -60,10 +60,11 @@ export class CredentialProvider extends Construct {
     });
     // Secrets: one statement for any number of credentials. Only the stack's own credential secrets carry both tags,
     // and only CloudFormation can set aws:cloudformation:stack-id. GetSecretValue reads back the handler's own writes
-    // (a repeated event, the resetSerial a value was issued for, a replaced credential's value after a rollback).
+    // (a repeated event, the resetSerial a value was issued for). UpdateSecretVersionStage moves the labels that record
+    // which credentials each resource owns, and AWSCURRENT back to the old credential's value after a rollback.
     const secretsArn = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue'],
+      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
       resources: [secretsArn],
       conditions: { StringEquals: this.ownSecretConditions() },
     }));
@@ -155,8 +156,8 @@ export class CredentialProvider extends Construct {
   }
 
   /**
-   * Lets Secrets Manager invoke the handler for rotation steps in this account, and the handler move staging labels on
-   * this stack's credential secrets: what rotation needs beyond the custom resource's grants, added once per stack.
+   * Lets Secrets Manager invoke the handler for rotation steps in this account: what rotation needs beyond the custom
+   * resource's grants (which move staging labels already, for the ownership record), added once per stack.
    */
   public allowRotation(): IDependable {
     if (this.rotationGrant) return this.rotationGrant;
@@ -164,21 +165,7 @@ export class CredentialProvider extends Construct {
       principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
       sourceAccount: Stack.of(this).account,
     });
-    const secretsArn = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const policy = new iam.Policy(this, 'RotationPolicy', {
-      roles: [this.role],
-      statements: [new iam.PolicyStatement({
-        actions: ['secretsmanager:UpdateSecretVersionStage'],
-        resources: [secretsArn],
-        conditions: { StringEquals: this.ownSecretConditions() },
-      })],
-    });
-    suppress(policy, {
-      id: 'AwsSolutions-IAM5',
-      reason: 'Only UpdateSecretVersionStage, on secrets that carry the tags with this stack\'s id (as for PutSecretValue).',
-      applies_to: ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'],
-    });
-    this.rotationGrant = new DependencyGroup(policy, this.function.node.findChild('RotationInvoke'));
+    this.rotationGrant = new DependencyGroup(this.function.node.findChild('RotationInvoke'));
     return this.rotationGrant;
   }
 

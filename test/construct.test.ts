@@ -156,7 +156,7 @@ describe('the handler', () => {
     template().hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({
-          Action: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue'],
+          Action: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
           Condition: Match.objectEquals({
             StringEquals: {
               'aws:ResourceTag/cdk-service-specific-credential': { Ref: 'AWS::StackId' },

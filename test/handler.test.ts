@@ -16,6 +16,7 @@ import {
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -47,7 +48,8 @@ beforeEach(() => {
   // Every SDK call that a test does not set up answers like an empty success.
   iam.onAnyCommand().resolves({});
   sm.onAnyCommand().resolves({});
-  sm.on(DescribeSecretCommand).resolves({ ARN: SECRET_ARN, Tags: OWNED_SECRET_TAGS });
+  // The secret as the construct creates it: its generated first value, no credential recorded yet.
+  describedWith({ [FIRST_VERSION]: ['AWSCURRENT'] });
 });
 
 // Invariant 2, checked after every test: no secret value reached a log line or an answer to CloudFormation.
@@ -59,6 +61,26 @@ afterEach(() => {
 });
 
 const base = () => ({ ResponseURL: catcher.url });
+
+const FIRST_VERSION = 'f0000000-0000-4000-8000-000000000000';
+/** The label on the version this handler wrote last (lambda/ownership.ts). */
+const KEPT = 'ssc-record';
+
+/**
+ * The staging label that records a credential as a resource's (lambda/ownership.ts): the days it was issued for, `-`
+ * when it never expires, `?` when unknown (no creation date).
+ */
+type Labelled = { ServiceSpecificCredentialId?: string; UserName?: string; ServiceName?: string; CreateDate?: Date; ExpirationDate?: Date };
+const daysOf = (c: Labelled) => (!c.CreateDate ? '?'
+  : c.ExpirationDate ? String(Math.round((c.ExpirationDate.getTime() - c.CreateDate.getTime()) / 86_400_000)) : '-');
+const label = (resourceId: string, c: Labelled) => `ssc:${resourceId}:${c.ServiceSpecificCredentialId}:${c.UserName}:${c.ServiceName}:${daysOf(c)}`;
+
+/** DescribeSecret of one of this stack's secrets, with these staging labels by version id. */
+function describedWith(stages: Record<string, string[]>, secretArn?: string) {
+  const answer = { ARN: secretArn ?? SECRET_ARN, Tags: OWNED_SECRET_TAGS, VersionIdsToStages: stages };
+  if (secretArn) sm.on(DescribeSecretCommand, { SecretId: secretArn }).resolves(answer);
+  else sm.on(DescribeSecretCommand).resolves(answer);
+}
 
 async function run(event: CloudFormationCustomResourceEvent, remainingMs?: number) {
   const handler = makeHandler({
@@ -108,6 +130,10 @@ describe('CREATE', () => {
     expect(iam).toHaveReceivedCommandWith(CreateServiceSpecificCredentialCommand, { UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' });
     expect(iam.commandCalls(CreateServiceSpecificCredentialCommand)[0].args[0].input.CredentialAgeDays).toBeUndefined();
     expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN, ClientRequestToken: event.RequestId });
+    // The value and its record in one call: current, labelled as the new resource's own credential, and the marker.
+    const id = credential.ServiceSpecificCredentialId!;
+    expect(sm.commandCalls(PutSecretValueCommand)[0].args[0].input.VersionStages)
+      .toEqual(['AWSCURRENT', `ssc:${id}:${id}:alice:codecommit.amazonaws.com:-`, KEPT]);
     expect(putDocument()).toEqual({
       username: `alice-at-${ACCOUNT}`,
       password: credential.ServicePassword,
@@ -195,6 +221,11 @@ describe('CREATE', () => {
 
 describe('UPDATE', () => {
   const id = 'ACCAOLDCREDENTIAL1234';
+  const CURRENT = 'c0000000-0000-4000-8000-000000000001';
+  /** The secret's record: its current version holds the resource's first credential, issued for these properties. */
+  const recorded = (serviceName = 'codecommit.amazonaws.com', userName = 'alice') =>
+    describedWith({ [CURRENT]: ['AWSCURRENT', label(id, { ServiceSpecificCredentialId: id, UserName: userName, ServiceName: serviceName }), KEPT] });
+  beforeEach(() => recorded());
 
   test.each<[string, Partial<CredentialResourceProperties>]>([
     ['user', { UserName: 'bob' }],
@@ -208,6 +239,10 @@ describe('UPDATE', () => {
 
     expect(iam).toHaveReceivedCommandWith(CreateServiceSpecificCredentialCommand, { UserName: change.UserName ?? 'alice' });
     expect(sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
+    // The replacement is a resource of its own: recorded under its own id, the old one's record left for its DELETE.
+    expect(sm.commandCalls(PutSecretValueCommand)[0].args[0].input.VersionStages)
+      .toEqual(['AWSCURRENT', label(replacement.ServiceSpecificCredentialId!, replacement), KEPT]);
+    expect(sm).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
     expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
     expect(iam).not.toHaveReceivedCommand(ResetServiceSpecificCredentialCommand);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replacement.ServiceSpecificCredentialId });
@@ -229,6 +264,7 @@ describe('UPDATE', () => {
     iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [metadata as any] });
     iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: apiKeyCredential() });
     const bedrock = (age: string) => props({ ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: age });
+    recorded('bedrock.amazonaws.com');
 
     const response = await run(updateEvent(id, bedrock('30'), bedrock('90'), base()));
 
@@ -244,19 +280,55 @@ describe('UPDATE', () => {
 
     expect(iam).toHaveReceivedCommandWith(ResetServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: id });
     expect(iam).not.toHaveReceivedCommand(CreateServiceSpecificCredentialCommand);
-    expect(putDocument()).toMatchObject({ password: reset.ServicePassword, resetSerial: '1' });
+    expect(putDocument()).toMatchObject({ password: reset.ServicePassword, resetSerial: '1', resourceId: id });
+    // The new value is current and carries the credential's record: the label moves to the version with its newest value.
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { VersionStages: ['AWSCURRENT', label(id, reset), KEPT] });
     // DescribeSecret (the secret is this stack's), GetSecretValue (its value is not yet for serial 1), Reset, Put.
     expect(iam.calls().length + sm.calls().length).toBe(4);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceUserName: `alice-at-${ACCOUNT}` } });
   });
 
+  test('a new resetSerial with ALTERNATING rotation stages a new credential AWSPENDING, then makes its version current', async () => {
+    const next = passwordCredential('alice');
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: next });
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({
+      ServiceSpecificCredentials: [passwordCredential('alice', id), next].map((c) => ({ ...c, ServicePassword: undefined } as any)),
+    });
+    sm.on(PutSecretValueCommand).callsFake(async (input) => ({ VersionId: input.ClientRequestToken }));
+    const alternating = (serial: string) => props({ RotationStrategy: 'ALTERNATING', ResetSerial: serial });
+    const event = updateEvent(id, alternating('0'), alternating('1'), base());
+
+    const response = await run(event);
+
+    expect(iam).not.toHaveReceivedCommand(ResetServiceSpecificCredentialCommand);
+    expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
+    expect(sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, {
+      ClientRequestToken: event.RequestId, VersionStages: ['AWSPENDING', label(id, next), KEPT],
+    });
+    expect(putDocument()).toMatchObject({ serviceSpecificCredentialId: next.ServiceSpecificCredentialId, resetSerial: '1', resourceId: id });
+    expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+      VersionStage: 'AWSCURRENT', MoveToVersionId: event.RequestId, RemoveFromVersionId: CURRENT,
+    });
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
   test('a new target secret gets the value through a reset', async () => {
     const newArn = SECRET_ARN.replace('AbCdEf', 'XyZxYz');
-    iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential('alice', id) });
+    const reset = passwordCredential('alice', id);
+    iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: reset });
+    describedWith({ [FIRST_VERSION]: ['AWSCURRENT'] }, newArn);
 
     const response = await run(updateEvent(id, props(), props({ SecretArn: newArn }), base()));
 
-    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: newArn });
+    expect(sm).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: newArn, VersionStages: ['AWSCURRENT', label(id, reset), KEPT] });
+    // The new secret records the credential now; the old one drops its record without deleting it.
+    expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+      SecretId: SECRET_ARN, VersionStage: label(id, { ServiceSpecificCredentialId: id, UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }),
+      RemoveFromVersionId: CURRENT,
+    });
+    expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id, Data: { SecretArn: newArn } });
   });
 
@@ -264,6 +336,7 @@ describe('UPDATE', () => {
     const reset = { ...apiKeyCredential('alice', id), ServiceCredentialSecret: undefined, ServicePassword: 'ABSK-from-password-field-0123456789' };
     issuedSecrets.push(reset.ServicePassword);
     iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: reset });
+    recorded('bedrock.amazonaws.com');
 
     await run(updateEvent(id, props({ ServiceName: 'bedrock.amazonaws.com' }), props({ ServiceName: 'bedrock.amazonaws.com', ResetSerial: '2' }), base()));
 
@@ -327,7 +400,7 @@ describe('UPDATE', () => {
     expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: id });
   });
 
-  test('a credential deleted out of band is replaced instead of failing the update', async () => {
+  test('a credential deleted out of band is replaced under the same physical id instead of failing the update', async () => {
     iam.on(ResetServiceSpecificCredentialCommand).rejects(iamError(NoSuchEntityException, `No such credential ${id} exists`));
     iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [] });
     const replacement = passwordCredential();
@@ -335,33 +408,69 @@ describe('UPDATE', () => {
 
     const response = await run(updateEvent(id, props(), props({ ResetSerial: '1' }), base()));
 
-    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replacement.ServiceSpecificCredentialId });
-    expect(putDocument().password).toBe(replacement.ServicePassword);
+    // The resource stays the same (no DELETE will come for it): its new credential is recorded under its own id.
+    expect(response).toMatchObject({
+      Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceSpecificCredentialId: replacement.ServiceSpecificCredentialId },
+    });
+    expect(putDocument()).toMatchObject({ password: replacement.ServicePassword, resetSerial: '1', resourceId: id });
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { VersionStages: ['AWSCURRENT', label(id, replacement), KEPT] });
+  });
+
+  test('the rollback of a failed replacement whose original credential was deleted out of band keeps its physical id', async () => {
+    // The failed update asked for bob; the record holds only alice's credential, which IAM no longer has.
+    iam.on(ListServiceSpecificCredentialsCommand).resolves({ ServiceSpecificCredentials: [] });
+    const fresh = passwordCredential('alice');
+    iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: fresh });
+
+    const response = await run(updateEvent(id, props({ UserName: 'bob' }), props(), base()));
+
+    expect(iam).toHaveReceivedCommandWith(CreateServiceSpecificCredentialCommand, { UserName: 'alice' });
+    expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { VersionStages: ['AWSCURRENT', label(id, fresh), KEPT] });
+    // The record of the credential that is gone goes too.
+    expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+      VersionStage: label(id, { ServiceSpecificCredentialId: id, UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }), RemoveFromVersionId: CURRENT,
+    });
+    expect(response).toMatchObject({
+      Status: 'SUCCESS', PhysicalResourceId: id, Data: { ServiceSpecificCredentialId: fresh.ServiceSpecificCredentialId },
+    });
   });
 });
 
 describe('DELETE', () => {
   test('deletes a credential its secret records, as the user the record names', async () => {
     const replaced = passwordCredential('alice');
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: storedDocument(passwordCredential('bob')) });
-    sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: storedDocument(replaced) });
+    const replacement = passwordCredential('bob');
+    // The cleanup of a replacement: the current version records the new credential, the previous one the replaced one.
+    describedWith({
+      'v-new': ['AWSCURRENT', label(replacement.ServiceSpecificCredentialId!, replacement), KEPT],
+      'v-old': ['AWSPREVIOUS', label(replaced.ServiceSpecificCredentialId!, replaced)],
+    });
 
-    // The cleanup of a replacement: the secret holds the new credential, the previous version the replaced one.
-    const response = await run(deleteEvent(replaced.ServiceSpecificCredentialId!, props({ UserName: 'alice' }), base()));
+    // The event names another user: the record, not the event, says whose credential it is.
+    const response = await run(deleteEvent(replaced.ServiceSpecificCredentialId!, props({ UserName: 'carol' }), base()));
 
     expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: replaced.ServiceSpecificCredentialId });
     expect(iam.calls()).toHaveLength(1);
+    // Then its record: the label comes off; nothing else in the secret changes.
+    expect(sm).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
+    expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+      SecretId: SECRET_ARN, VersionStage: label(replaced.ServiceSpecificCredentialId!, replaced), RemoveFromVersionId: 'v-old',
+    });
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0].args[0].input.MoveToVersionId).toBeUndefined();
     expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replaced.ServiceSpecificCredentialId });
   });
 
   test('a credential its secret does not record is left alone, and the answer is SUCCESS', async () => {
     const id = credentialId();
-    sm.on(GetSecretValueCommand).resolves({ SecretString: storedDocument(passwordCredential('alice')) });
+    const other = passwordCredential('alice');
+    describedWith({ 'v-1': ['AWSCURRENT', label(other.ServiceSpecificCredentialId!, other), KEPT] });
 
     const response = await run(deleteEvent(id, props(), base()));
 
     expect(iam.calls()).toHaveLength(0);
+    expect(readsOnly()).toBe(true);
     expect(logs.join('\n')).toContain(`credential ${id} left alone`);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
   });
@@ -382,9 +491,11 @@ describe('DELETE', () => {
     expect(response.Reason).toContain(`--service-specific-credential-id ${id}`);
   });
 
-  test('a secret that cannot be read proves nothing: FAILED with the reason, nothing deleted', async () => {
+  test('a secret from before the record whose current value cannot be read proves nothing: FAILED with the reason, nothing deleted', async () => {
     const id = credentialId();
     listed(id);
+    // No ssc-record label: the handler must read the current value to adopt it, and cannot.
+    describedWith({ 'v-1': ['AWSCURRENT'] });
     sm.on(GetSecretValueCommand).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
 
     const response = await run(deleteEvent(id, props(), base()));
@@ -404,12 +515,47 @@ describe('DELETE', () => {
     expect(response.Status).toBe('SUCCESS');
   });
 
+  test('a secret from before the record is adopted from its labelled versions\' documents, then the credential deleted', async () => {
+    const replaced = passwordCredential('alice');
+    const replacement = passwordCredential('bob');
+    describedWith({ 'v-new': ['AWSCURRENT'], 'v-old': ['AWSPREVIOUS'] });
+    sm.on(GetSecretValueCommand, { VersionId: 'v-new' }).resolves({ VersionId: 'v-new', SecretString: storedDocument(replacement) });
+    sm.on(GetSecretValueCommand, { VersionId: 'v-old' }).resolves({ VersionId: 'v-old', SecretString: storedDocument(replaced) });
+    // A document holds no creation date, so the days a credential was issued for are not known ('?').
+    const replacedLabel = label(replaced.ServiceSpecificCredentialId!, { ...replaced, CreateDate: undefined });
+
+    const response = await run(deleteEvent(replaced.ServiceSpecificCredentialId!, props(), base()));
+
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input)).toEqual([
+      // Documents from before resourceId name their own credential as the resource.
+      {
+        SecretId: SECRET_ARN, VersionStage: label(replacement.ServiceSpecificCredentialId!, { ...replacement, CreateDate: undefined }), MoveToVersionId: 'v-new',
+      },
+      { SecretId: SECRET_ARN, VersionStage: replacedLabel, MoveToVersionId: 'v-old' },
+      { SecretId: SECRET_ARN, VersionStage: KEPT, MoveToVersionId: 'v-new' },
+      { SecretId: SECRET_ARN, VersionStage: replacedLabel, RemoveFromVersionId: 'v-old' },
+    ].map((input) => ({ MoveToVersionId: undefined, RemoveFromVersionId: undefined, ...input })));
+    expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'alice', ServiceSpecificCredentialId: replaced.ServiceSpecificCredentialId });
+    expect(iam.calls()).toHaveLength(1);
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: replaced.ServiceSpecificCredentialId });
+  });
+
   describe('of a credential whose value the secret holds', () => {
     const deleted = passwordCredential('bob');
     const old = passwordCredential('alice');
+    const deletedLabel = label(deleted.ServiceSpecificCredentialId!, deleted);
+    const oldLabel = label(old.ServiceSpecificCredentialId!, old);
+    const promoted = () => sm.commandCalls(UpdateSecretVersionStageCommand).filter((c) => c.args[0].input.VersionStage === 'AWSCURRENT');
     beforeEach(() => {
-      sm.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({ SecretString: storedDocument(deleted) });
-      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({ SecretString: storedDocument(old) });
+      // A replacement of alice's credential by bob's: the current version records bob's, the previous one alice's.
+      describedWith({
+        'v-new': ['AWSCURRENT', deletedLabel, KEPT],
+        'v-old': ['AWSPREVIOUS', oldLabel],
+      });
+      sm.on(GetSecretValueCommand, { VersionId: 'v-old' }).resolves({
+        VersionId: 'v-old', SecretString: storedDocument(old), CreatedDate: new Date('2026-11-20T10:00:00Z'),
+      });
     });
 
     test('a rolled-back replacement makes the previous, still existing credential\'s version current again', async () => {
@@ -417,7 +563,38 @@ describe('DELETE', () => {
 
       const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
 
-      expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN, SecretString: storedDocument(old) });
+      expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'bob', ServiceSpecificCredentialId: deleted.ServiceSpecificCredentialId });
+      expect(iam).not.toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, {
+        ServiceSpecificCredentialId: old.ServiceSpecificCredentialId,
+      });
+      expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, { VersionStage: deletedLabel, RemoveFromVersionId: 'v-new' });
+      // The version itself becomes current again: no copy of its value.
+      expect(promoted().map((c) => c.args[0].input)).toEqual([
+        { SecretId: SECRET_ARN, VersionStage: 'AWSCURRENT', MoveToVersionId: 'v-old', RemoveFromVersionId: 'v-new' },
+      ]);
+      expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+      expect(response.Status).toBe('SUCCESS');
+    });
+
+    test('of the other recorded credentials, the newest value that still exists is made current', async () => {
+      const older = passwordCredential('alice');
+      const gone = passwordCredential('alice');
+      describedWith({
+        'v-new': ['AWSCURRENT', deletedLabel, KEPT],
+        'v-old': ['AWSPREVIOUS', oldLabel],
+        'v-older': [label(older.ServiceSpecificCredentialId!, older)],
+        'v-gone': [label(gone.ServiceSpecificCredentialId!, gone)],
+      });
+      sm.on(GetSecretValueCommand, { VersionId: 'v-older' }).resolves({ VersionId: 'v-older', CreatedDate: new Date('2026-11-01T10:00:00Z') });
+      // The newest of all, but IAM no longer has its credential.
+      sm.on(GetSecretValueCommand, { VersionId: 'v-gone' }).resolves({ VersionId: 'v-gone', CreatedDate: new Date('2026-11-21T10:00:00Z') });
+      iam.on(ListServiceSpecificCredentialsCommand, { UserName: 'alice' }).resolves({
+        ServiceSpecificCredentials: [older, old].map((c) => ({ ...c, ServicePassword: undefined } as any)),
+      });
+
+      const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
+
+      expect(promoted().map((c) => c.args[0].input.MoveToVersionId)).toEqual(['v-old']);
       expect(response.Status).toBe('SUCCESS');
     });
 
@@ -426,15 +603,24 @@ describe('DELETE', () => {
 
       await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
 
+      expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, {
+        ServiceSpecificCredentialId: deleted.ServiceSpecificCredentialId,
+      });
       expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+      expect(promoted()).toHaveLength(0);
     });
 
     test('a previous version that cannot be read does not fail the deletion', async () => {
-      sm.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
+      iam.on(ListServiceSpecificCredentialsCommand, { UserName: 'alice' }).resolves({ ServiceSpecificCredentials: [{ ...old, ServicePassword: undefined } as any] });
+      sm.on(GetSecretValueCommand, { VersionId: 'v-old' }).rejects(awsError('DecryptionFailure', 400, 'cannot decrypt'));
 
       const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
 
-      expect(iam).toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);
+      expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, {
+        ServiceSpecificCredentialId: deleted.ServiceSpecificCredentialId,
+      });
+      expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { VersionId: 'v-old' });
+      expect(promoted()).toHaveLength(0);
       expect(response.Status).toBe('SUCCESS');
       expect(logs.join('\n')).toContain('DecryptionFailure');
     });
@@ -444,14 +630,17 @@ describe('DELETE', () => {
 
       const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
 
+      expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, { VersionStage: deletedLabel, RemoveFromVersionId: 'v-new' });
       expect(response.Status).toBe('SUCCESS');
     });
 
-    test('a failure to delete is answered FAILED with the same physical id', async () => {
+    test('a failure to delete is answered FAILED with the same physical id, and keeps the record for the retry', async () => {
       iam.on(DeleteServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400, 'bad request'));
 
       const response = await run(deleteEvent(deleted.ServiceSpecificCredentialId!, props({ UserName: 'bob' }), base()));
 
+      expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'bob', ServiceSpecificCredentialId: deleted.ServiceSpecificCredentialId });
+      expect(sm).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
       expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: deleted.ServiceSpecificCredentialId });
       expect(response.Reason).toContain('ValidationError');
     });
@@ -506,6 +695,7 @@ describe('invariant 1: either the credential does not exist or the secret holds 
 
   test('PutSecretValue failing after Reset deletes the credential whose new secret nobody holds', async () => {
     const id = credentialId();
+    describedWith({ 'v-1': ['AWSCURRENT', label(id, { ServiceSpecificCredentialId: id, UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }), KEPT] });
     iam.on(ResetServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: passwordCredential('alice', id) });
     sm.on(PutSecretValueCommand).rejects(awsError('InvalidRequestException', 400, 'You can\'t perform this operation on the secret because it was marked for deletion.'));
 
@@ -536,13 +726,17 @@ describe('invariant 1: either the credential does not exist or the secret holds 
 
   test('a replacement whose deactivation fails leaves the secret with the old credential\'s value', async () => {
     const replacement = passwordCredential('bob');
+    const old = 'ACCAOLDCREDENTIAL1234';
+    describedWith({ 'v-1': ['AWSCURRENT', label(old, { ServiceSpecificCredentialId: old, UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }), KEPT] });
     iam.on(CreateServiceSpecificCredentialCommand).resolves({ ServiceSpecificCredential: replacement });
     iam.on(UpdateServiceSpecificCredentialCommand).rejects(awsError('ValidationError', 400));
 
     const response = await run(updateEvent('ACCAOLDCREDENTIAL1234', props({ Status: 'Inactive' }), props({ UserName: 'bob', Status: 'Inactive' }), base()));
 
     expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(sm).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
     expect(iam).toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { UserName: 'bob', ServiceSpecificCredentialId: replacement.ServiceSpecificCredentialId });
+    expect(iam).not.toHaveReceivedCommandWith(DeleteServiceSpecificCredentialCommand, { ServiceSpecificCredentialId: old });
     expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'ACCAOLDCREDENTIAL1234' });
   });
 

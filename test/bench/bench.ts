@@ -11,7 +11,7 @@ import { buildSync } from 'esbuild';
 import { policyDocuments } from './policies';
 import { ExampleSettings, exampleStack } from '../../examples/app';
 import { CredentialService, CredentialStatus, RotationStrategy, ServiceSpecificCredential } from '../../src';
-import { CloudFormation, synthesize } from '../lifecycle/cloudformation';
+import { CloudFormation, Synthesized, synthesize } from '../lifecycle/cloudformation';
 import { WarmLambda, warpedClock } from '../lifecycle/warm-lambda';
 import { startLocalAws } from '../local-aws';
 
@@ -126,47 +126,71 @@ function coldStartTable(): string[] {
   return rows;
 }
 
+/** The handler before the ownership record (the baseline of the call counts), rebuilt from git. */
+const RECORD_BASELINE_REV = 'fcf2229';
+
+/** The synthesized stack with another handler bundle in place of its own. */
+const withHandler = (synth: Synthesized, handlerFile?: string): Synthesized => (handlerFile ? { ...synth, handlerFile } : synth);
+
 async function callsTable(): Promise<string[]> {
-  const localAws = await startLocalAws();
-  const cfn = await CloudFormation.start(localAws);
+  const baseline = baselineHandler(RECORD_BASELINE_REV);
   const floor: Record<string, number> = { create: 2, reset: 2, status: 1, delete: 1 };
-  const measured: Record<string, string[]> = {};
-  try {
-    measured.create = (await cfn.deploy(synthesize((app) => exampleStack(app)))).invocations[0].calls;
-    measured.reset = (await cfn.deploy(synthesize((app) => exampleStack(app, { resetSerial: 1 })))).invocations[0].calls;
-    const last = synthesize((app) => exampleStack(app, { resetSerial: 1, status: CredentialStatus.INACTIVE }));
-    measured.status = (await cfn.deploy(last)).invocations[0].calls;
-    measured.delete = (await cfn.destroy(last)).invocations[0].calls;
-  } finally {
-    await cfn.close();
-    await localAws.close();
+  const measured: Record<string, Record<string, string[]>> = {};
+  for (const [variant, handler] of [[`before (${RECORD_BASELINE_REV})`, baseline], ['this', undefined]] as const) {
+    const localAws = await startLocalAws();
+    const cfn = await CloudFormation.start(localAws);
+    const of = (synth: Synthesized) => withHandler(synth, handler);
+    const record = (event: string, calls: string[]) => ((measured[event] ??= {})[variant] = calls);
+    try {
+      record('create', (await cfn.deploy(of(synthesize((app) => exampleStack(app))))).invocations[0].calls);
+      record('reset', (await cfn.deploy(of(synthesize((app) => exampleStack(app, { resetSerial: 1 }))))).invocations[0].calls);
+      const last = of(synthesize((app) => exampleStack(app, { resetSerial: 1, status: CredentialStatus.INACTIVE })));
+      record('status', (await cfn.deploy(last)).invocations[0].calls);
+      record('delete', (await cfn.destroy(last)).invocations[0].calls);
+    } finally {
+      await cfn.close();
+      await localAws.close();
+    }
   }
-  const rows = ['| event | API calls | target (floor) | calls |', '|---|---|---|---|'];
-  for (const [event, calls] of Object.entries(measured)) {
-    rows.push(`| ${event} | ${calls.length} | ${floor[event]} | ${calls.map((c) => c.replace(/ -> ok$/, '')).join(', ')} |`);
+  const rows = [`| event | API calls before (${RECORD_BASELINE_REV}) | API calls, this | target (floor) | calls, this |`, '|---|---|---|---|---|'];
+  for (const [event, byVariant] of Object.entries(measured)) {
+    const now = byVariant.this;
+    rows.push(`| ${event} | ${byVariant[`before (${RECORD_BASELINE_REV})`].length} | ${now.length} | ${floor[event]} | ${now.map((c) => c.replace(/ -> ok$/, '')).join(', ')} |`);
   }
   return rows;
 }
 
-/** IAM and Secrets Manager calls per rotation, all four steps, beside the least each strategy needs. */
+/** IAM and Secrets Manager calls per rotation, all four steps, beside the handler before the record and the floor. */
 async function rotationTable(): Promise<string[]> {
-  const localAws = await startLocalAws();
-  const cfn = await CloudFormation.start(localAws);
-  const rows = ['| rotation | IAM calls (floor) | Secrets Manager calls (floor) | IAM calls |', '|---|---|---|---|'];
+  const baseline = baselineHandler(RECORD_BASELINE_REV);
+  const rows = [
+    `| rotation | IAM calls before (${RECORD_BASELINE_REV}) | IAM calls, this (floor) | Secrets Manager calls before | Secrets Manager calls, this (floor) | IAM calls, this |`,
+    '|---|---|---|---|---|---|',
+  ];
   const measure = async (name: string, settings: ExampleSettings, rotations: number, floor: [number, number]) => {
-    const synth = synthesize((app) => exampleStack(app, settings));
-    await cfn.deploy(synth);
-    const arn = cfn.resourceOfType('Custom::ServiceSpecificCredential')!.attributes.SecretArn;
-    for (let n = 1; n <= rotations; n++) {
-      const calls = (await cfn.rotate(synth, arn)).invocations.flatMap((i) => i.calls);
-      const iamCalls = calls.filter((c) => c.startsWith('iam:')).map((c) => c.replace(/^iam:|ServiceSpecificCredential(s)?| -> ok$/g, ''));
-      if (n === rotations) {
-        rows.push(`| ${name} | ${iamCalls.length} (${floor[0]}) | ${calls.length - iamCalls.length} (${floor[1]}) | ${iamCalls.join(', ')} |`);
+    const counts: Array<{ iam: string[]; sm: number }> = [];
+    for (const handler of [baseline, undefined]) {
+      const localAws = await startLocalAws();
+      const cfn = await CloudFormation.start(localAws);
+      try {
+        const synth = withHandler(synthesize((app) => exampleStack(app, settings)), handler);
+        await cfn.deploy(synth);
+        const arn = cfn.resourceOfType('Custom::ServiceSpecificCredential')!.attributes.SecretArn;
+        for (let n = 1; n <= rotations; n++) {
+          const calls = (await cfn.rotate(synth, arn)).invocations.flatMap((i) => i.calls);
+          const iamCalls = calls.filter((c) => c.startsWith('iam:')).map((c) => c.replace(/^iam:|ServiceSpecificCredential(s)?| -> ok$/g, ''));
+          if (n === rotations) counts.push({ iam: iamCalls, sm: calls.length - iamCalls.length });
+        }
+        await cfn.destroy(synth);
+      } finally {
+        await cfn.close();
+        await localAws.close();
       }
     }
-    await cfn.destroy(synth);
+    const [before, now] = counts;
+    rows.push(`| ${name} | ${before.iam.length} | ${now.iam.length} (${floor[0]}) | ${before.sm} | ${now.sm} (${floor[1]}) | ${now.iam.join(', ')} |`);
   };
-  try {
+  {
     // Floors: ALTERNATING must Create (and, with the pair full, Delete); RESET_IN_PLACE must Reset. Secrets Manager: each
     // of the 4 steps must describe the secret (is the token's version AWSPENDING?), then one read of the current value,
     // one write and two label moves (AWSCURRENT on, AWSPENDING off), or one read, one write (current at once) and one
@@ -174,9 +198,6 @@ async function rotationTable(): Promise<string[]> {
     await measure('ALTERNATING, 1st (one credential so far)', { rotation: { automaticallyAfter: Duration.days(30) } }, 1, [1, 8]);
     await measure('ALTERNATING, 2nd and later', { rotation: { automaticallyAfter: Duration.days(30) } }, 2, [2, 8]);
     await measure('RESET_IN_PLACE', { rotation: { automaticallyAfter: Duration.days(30), strategy: RotationStrategy.RESET_IN_PLACE } }, 1, [1, 7]);
-  } finally {
-    await cfn.close();
-    await localAws.close();
   }
   return rows;
 }
@@ -184,9 +205,9 @@ async function rotationTable(): Promise<string[]> {
 /** The handler before one retry layer and the pace: the baseline of the deploy benchmark, rebuilt from git. */
 const BASELINE_REV = 'd5ba04e';
 
-function baselineHandler(): string {
+function baselineHandler(rev = BASELINE_REV): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-baseline-'));
-  execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('git', ['archive', BASELINE_REV, 'lambda', 'src'], { cwd: ROOT }) });
+  execFileSync('tar', ['-x', '-C', dir], { input: execFileSync('git', ['archive', rev, 'lambda', 'src'], { cwd: ROOT }) });
   const outfile = path.join(dir, 'index.js');
   buildSync({
     entryPoints: [path.join(dir, 'lambda', 'handler.ts')],

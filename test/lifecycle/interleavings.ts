@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as fc from 'fast-check';
 import { CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, DeleteUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { synthesize } from './cloudformation';
@@ -11,7 +12,7 @@ import {
 import { ResponseCatcher } from '../handler-harness';
 import { LocalAws, StoredSecret, startLocalAws } from '../local-aws';
 
-// A model-based test of the stack path and the rotation path in any order. A generator draws bounded random sequences
+// A model-based test of the stack path and the rotation path in any order. fast-check draws bounded random sequences
 // of what CloudFormation and Secrets Manager send (stack CREATE / UPDATE / rollback / cleanup DELETE / stack DELETE,
 // rotation steps by token, each may fail, be delivered twice or be retried later with the same token), out-of-band
 // deletes, another actor's credentials, throttling and faults. Every event runs through the real bundled handler
@@ -47,13 +48,19 @@ export type Action =
   /** RotateSecret with a new token (refused while another rotation is in progress). */
   | { readonly kind: 'rotate' }
   /** The next step of the rotation in progress. `lost`: it does its work, but Secrets Manager sees a failure. */
-  | { readonly kind: 'rotationStep'; readonly mode: 'ok' | 'twice' | 'lost' | 'notDelivered' }
+  | { readonly kind: 'rotationStep'; readonly mode: StepMode }
   /** Secrets Manager retries a failed rotation with the same token, from createSecret. */
   | { readonly kind: 'retryRotation' }
   | { readonly kind: 'deleteOutOfBand'; readonly stage: 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING' }
   | { readonly kind: 'other'; readonly op: 'create' | 'delete' }
   | { readonly kind: 'throttle'; readonly times: number }
   | { readonly kind: 'fault'; readonly service: 'iam' | 'secretsmanager'; readonly operation: string };
+
+/**
+ * How a rotation step is delivered: once; twice in a row; twice at the same time (two Lambda environments); `lost`: it
+ * does its work, but Secrets Manager sees a failure; `notDelivered`: it fails before it starts.
+ */
+export type StepMode = 'ok' | 'twice' | 'concurrent' | 'lost' | 'notDelivered';
 
 export interface Scenario {
   readonly service: 'codecommit.amazonaws.com' | 'bedrock.amazonaws.com';
@@ -64,65 +71,52 @@ export interface Scenario {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The generator: a small seeded PRNG, so that a seed names a sequence.
+// The generator. fast-check draws the sequences: a seed replays one, and a failing one is shrunk to a minimal one.
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const changeOf = (service: Scenario['service']): fc.Arbitrary<Change> => fc.oneof(
+  { arbitrary: fc.constant({ reset: true } as const), weight: 4 },
+  { arbitrary: fc.constantFrom('Active', 'Inactive').map((status) => ({ status } as const)), weight: 2 },
+  { arbitrary: fc.constantFrom('a', 'b').map((user) => ({ user } as const)), weight: 2 },
+  { arbitrary: fc.constantFrom('ALTERNATING', 'RESET_IN_PLACE', 'none').map((strategy) => ({ strategy } as const)), weight: 3 },
+  { arbitrary: fc.constantFrom('one', 'two').map((secret) => ({ secret } as const)), weight: 1 },
+  // Only API keys have an age.
+  { arbitrary: fc.constantFrom('none', '30', '90').map((ageDays) => ({ ageDays } as const)), weight: service === 'bedrock.amazonaws.com' ? 1 : 0 },
+);
 
-export function generate(seed: number, maxActions = 24): Scenario {
-  const random = rng(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  const weighted = <T>(items: ReadonlyArray<readonly [T, number]>): T => {
-    let r = random() * items.reduce((s, [, w]) => s + w, 0);
-    for (const [item, w] of items) if ((r -= w) < 0) return item;
-    return items[items.length - 1][0];
-  };
-  const service = random() < 0.7 ? 'codecommit.amazonaws.com' : 'bedrock.amazonaws.com';
-  const change = (): Change => weighted<() => Change>([
-    [() => ({ reset: true }), 4],
-    [() => ({ status: pick(['Active', 'Inactive'] as const) }), 2],
-    [() => ({ user: pick(['a', 'b'] as const) }), 2],
-    [() => ({ strategy: pick(['ALTERNATING', 'RESET_IN_PLACE', 'none'] as const) }), 3],
-    [() => ({ secret: pick(['one', 'two'] as const) }), 1],
-    [() => ({ ageDays: pick(['none', '30', '90'] as const) }), service === 'bedrock.amazonaws.com' ? 1 : 0],
-  ])();
-  const actions: Action[] = [];
-  const length = 4 + Math.floor(random() * (maxActions - 3));
-  for (let i = 0; i < length; i++) {
-    actions.push(weighted<() => Action>([
-      [() => ({ kind: 'update', changes: random() < 0.75 ? [change()] : [change(), change()], failLater: random() < 0.3 }), 4],
-      [() => ({ kind: 'stackStep' }), 5],
-      [() => ({ kind: 'rotate' }), 3],
-      [() => ({ kind: 'rotationStep', mode: weighted([['ok', 8], ['twice', 1], ['lost', 1], ['notDelivered', 1]] as const) }), 8],
-      [() => ({ kind: 'retryRotation' }), 2],
-      [() => ({ kind: 'deleteOutOfBand', stage: pick(['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'] as const) }), 0.7],
-      [() => ({ kind: 'other', op: pick(['create', 'delete'] as const) }), 0.7],
-      [() => ({ kind: 'throttle', times: 1 + Math.floor(random() * 3) }), 0.7],
-      [() => ({
-        kind: 'fault',
-        ...pick([
-          { service: 'iam', operation: 'CreateServiceSpecificCredential' }, { service: 'iam', operation: 'ResetServiceSpecificCredential' },
-          { service: 'iam', operation: 'DeleteServiceSpecificCredential' }, { service: 'iam', operation: 'UpdateServiceSpecificCredential' },
-          { service: 'secretsmanager', operation: 'PutSecretValue' }, { service: 'secretsmanager', operation: 'UpdateSecretVersionStage' },
-        ] as const),
-      }), 0.7],
-    ])());
-  }
-  return {
-    service,
-    strategy: pick(['none', 'ALTERNATING', 'RESET_IN_PLACE'] as const),
-    status: random() < 0.85 ? 'Active' : 'Inactive',
-    ageDays: service === 'bedrock.amazonaws.com' ? pick(['none', '30'] as const) : 'none',
-    actions,
-  };
+const FAULTS = [
+  { service: 'iam', operation: 'CreateServiceSpecificCredential' }, { service: 'iam', operation: 'ResetServiceSpecificCredential' },
+  { service: 'iam', operation: 'DeleteServiceSpecificCredential' }, { service: 'iam', operation: 'UpdateServiceSpecificCredential' },
+  { service: 'secretsmanager', operation: 'PutSecretValue' }, { service: 'secretsmanager', operation: 'UpdateSecretVersionStage' },
+] as const;
+
+const actionOf = (service: Scenario['service']): fc.Arbitrary<Action> => fc.oneof(
+  {
+    arbitrary: fc.record({ kind: fc.constant('update'), changes: fc.array(changeOf(service), { minLength: 1, maxLength: 2 }), failLater: fc.boolean() }),
+    weight: 8,
+  },
+  { arbitrary: fc.constant({ kind: 'stackStep' } as const), weight: 10 },
+  { arbitrary: fc.constant({ kind: 'rotate' } as const), weight: 6 },
+  {
+    arbitrary: fc.constantFrom<StepMode>('ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'twice', 'concurrent', 'lost', 'notDelivered')
+      .map((mode) => ({ kind: 'rotationStep', mode } as const)),
+    weight: 16,
+  },
+  { arbitrary: fc.constant({ kind: 'retryRotation' } as const), weight: 4 },
+  { arbitrary: fc.constantFrom('AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING').map((stage) => ({ kind: 'deleteOutOfBand', stage } as const)), weight: 1 },
+  { arbitrary: fc.constantFrom('create', 'delete').map((op) => ({ kind: 'other', op } as const)), weight: 1 },
+  { arbitrary: fc.integer({ min: 1, max: 3 }).map((times) => ({ kind: 'throttle', times } as const)), weight: 1 },
+  { arbitrary: fc.constantFrom(...FAULTS).map((f) => ({ kind: 'fault', ...f } as const)), weight: 1 },
+);
+
+/** Bounded random scenarios: the first CREATE's properties, then up to `maxActions` actions. */
+export function scenarios(maxActions = 24): fc.Arbitrary<Scenario> {
+  return fc.constantFrom('codecommit.amazonaws.com', 'bedrock.amazonaws.com').chain((service) => fc.record({
+    service: fc.constant(service),
+    strategy: fc.constantFrom('none', 'ALTERNATING', 'RESET_IN_PLACE'),
+    status: fc.constantFrom('Active', 'Active', 'Active', 'Inactive'),
+    ageDays: service === 'bedrock.amazonaws.com' ? fc.constantFrom('none', '30') : fc.constant('none'),
+    actions: fc.array(actionOf(service), { minLength: 4, maxLength: maxActions }),
+  } as const)) as fc.Arbitrary<Scenario>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -148,7 +142,8 @@ export class World {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: localAws.endpoint,
     };
     // Warped clocks: a throttled call's pace of seconds takes milliseconds; the Lambda timeout is the template's.
-    const lambda = new WarmLambda(synth.handlerFile, env, 1, synth.handlerTimeoutMs, options.warp ?? 50);
+    // Two environments, for a step delivered twice at the same time; otherwise one at a time.
+    const lambda = new WarmLambda(synth.handlerFile, env, 2, synth.handlerTimeoutMs, options.warp ?? 50);
     return new World(localAws, catcher, lambda);
   }
 
@@ -189,6 +184,7 @@ interface StackOperation {
   /** Credentials of the old resource that must stay whole until its own DELETE (a replacement for another user or service). */
   keep?: Set<string>;
   readonly damagedBefore: boolean;
+  damagedWhile?: boolean;
   /** What the handler had made for the old properties' user and service when the operation began. */
   readonly oldCredentials: Set<string>;
 }
@@ -239,7 +235,9 @@ class Runner {
   private readonly others = new Set<string>();
   private readonly deletedByTest = new Set<string>();
   private readonly issued = new Set<string>();
+  private readonly refusedPending = new Set<string>();
   private serial = 0;
+  private secretsMade = 0;
 
   constructor(private readonly world: World, private readonly scenario: Scenario) {
     this.localAws = world.localAws;
@@ -266,7 +264,9 @@ class Runner {
 
     for (const [i, action] of this.scenario.actions.entries()) {
       this.actionIndex = i;
-      if (await this.apply(action)) {
+      const applied = await this.apply(action);
+      if (process.env.INTERLEAVINGS_DEBUG) this.trace.push(`(${i} ${action.kind}: ${applied ? 'applied' : 'skipped'})`);
+      if (applied) {
         this.steps++;
         this.check();
       }
@@ -341,8 +341,16 @@ class Runner {
       for (const [arn, s] of secretsBefore) Object.assign(this.localAws.secret(arn)!, s);
       return false;
     }
-    this.op = { before: this.deployed, props, failLater, newSecrets, secretsBefore, phase: 'event', damagedBefore: this.damaged,
-      oldCredentials: this.existing(old.UserName, old.ServiceName) };
+    this.op = {
+      before: this.deployed,
+      props,
+      failLater,
+      newSecrets,
+      secretsBefore,
+      phase: 'event',
+      damagedBefore: this.damaged,
+      oldCredentials: this.existing(old.UserName, old.ServiceName),
+    };
     this.trace.push(`update ${describeChanges(old, props)}${failLater ? ' (a later resource fails)' : ''}`);
     return true;
   }
@@ -374,7 +382,7 @@ class Runner {
           const answer = await this.send(this.event('Delete', op.props, op.answered));
           if (answer?.Status !== 'SUCCESS') throw new Violation('I3', `the rollback's DELETE of ${op.answered} failed: ${answer?.Reason}`);
           // The old credential is current again, as it was before the update, whatever happened to it meanwhile.
-          this.damaged = op.damagedBefore || this.damaged || [...op.oldCredentials].some((id) => this.deletedByTest.has(id));
+          this.damaged = op.damagedBefore || op.damagedWhile || this.damaged || [...op.oldCredentials].some((id) => this.deletedByTest.has(id));
         } else {
           const answer = await this.send(this.event('Update', before.props, before.physicalId, op.props));
           if (answer?.Status !== 'SUCCESS') throw new Violation('I4', `the rollback UPDATE failed: ${answer?.Reason}`);
@@ -428,20 +436,18 @@ class Runner {
     return true;
   }
 
-  private async rotationStep(mode: 'ok' | 'twice' | 'lost' | 'notDelivered'): Promise<boolean> {
+  private async rotationStep(mode: StepMode): Promise<boolean> {
     const rotation = this.rotation;
     if (!rotation || rotation.failed) return false;
-    if (!this.localAws.secret(rotation.secretArn)?.rotationEnabled) {
-      // Secrets Manager does not call a function for a secret whose rotation was turned off.
-      this.rotation = undefined;
-      return false;
-    }
+    // Secrets Manager does not call a function for a secret whose rotation is off; the rotation stays in progress.
+    if (!this.localAws.secret(rotation.secretArn)?.rotationEnabled) return false;
     const step = STEPS[rotation.next];
     const event = { SecretId: rotation.secretArn, ClientRequestToken: rotation.token, Step: step };
     this.stampValues();
     const currentBefore = this.versionWith(rotation.secretArn, 'AWSCURRENT')?.id;
     let threw = mode === 'notDelivered';
-    if (mode !== 'notDelivered') threw = await this.invoke(event);
+    if (mode === 'concurrent') threw = (await Promise.all([this.invoke(event), this.invoke(event)])).some(Boolean);
+    else if (mode !== 'notDelivered') threw = await this.invoke(event);
     if (mode === 'twice') threw = await this.invoke(event);
     if (mode === 'lost') threw = true;
     this.trace.push(`  ${step} ${short(rotation.token)} (${mode}): ${threw ? 'failed' : 'ok'}`);
@@ -465,7 +471,7 @@ class Runner {
     await this.world.iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: doc.iamUserName, ServiceSpecificCredentialId: id }));
     this.deletedByTest.add(id);
     const live = [...this.secrets.values()].some((arn) => this.documentAt(arn, 'AWSCURRENT')?.serviceSpecificCredentialId === id);
-    if (live) this.damaged = true;
+    if (live) this.damage();
     this.trace.push(`delete out of band: ${stage} ${id}`);
     return true;
   }
@@ -610,7 +616,7 @@ class Runner {
       if (pending?.secretString) {
         const doc = JSON.parse(pending.secretString);
         // A credential deleted out of band is the world's doing: the handler lets go of it at the token's next step.
-        if (!accepted(doc) && !this.deletedByTest.has(doc.serviceSpecificCredentialId)) {
+        if (!accepted(doc) && !this.deletedByTest.has(doc.serviceSpecificCredentialId) && !this.refusedPending.has(pending.id)) {
           throw new Violation('I2', `AWSPENDING of ${secret.name} is on version ${pending.id}, whose credential ${doc.serviceSpecificCredentialId} `
             + `${exists(doc.serviceSpecificCredentialId) ? 'has another value now' : 'no longer exists'}`);
         }
@@ -637,6 +643,12 @@ class Runner {
 
   // ----- plumbing -----
 
+  /** Out-of-band damage: to the resource deployed now, and to the old one if a stack operation may roll back to it. */
+  private damage(): void {
+    this.damaged = true;
+    if (this.op) this.op.damagedWhile = true;
+  }
+
   /** When each version's value was first seen (in steps): the order of values, which version dates do not give. */
   private readonly valueSeen = new Map<string, number>();
 
@@ -653,7 +665,8 @@ class Runner {
   private secret(name: 'one' | 'two', strategy: RotationStrategyName | 'none'): string {
     let arn = this.secrets.get(name);
     if (!arn) {
-      arn = this.localAws.createSecret(this.secretNames[name], {
+      // A new name each time, as CloudFormation generates one: a deleted secret's name stays taken while it is recoverable.
+      arn = this.localAws.createSecret(`${this.secretNames[name]}-${++this.secretsMade}`, {
         value: randomBytes(24).toString('base64'),
         tags: [
           { Key: SECRET_TAG, Value: STACK_ID },
@@ -735,7 +748,14 @@ class Runner {
     // A call AWS refused for good (an injected fault) after a reset: the old value is dead and the new one could not be
     // stored, so the credential is deleted and the secret names a credential that is gone, until a stack update
     // repairs it (I1 is checked again after it).
-    if (this.localAws.calls.slice(callsBefore).some((c) => FAULT_CODES.includes(c.outcome))) this.damaged = true;
+    if (this.localAws.calls.slice(callsBefore).some((c) => FAULT_CODES.includes(c.outcome))) {
+      this.damage();
+      // A label move that was refused may leave AWSPENDING on a superseded value: its token lets go at its next step.
+      for (const arn of this.secrets.values()) {
+        const pending = this.versionWith(arn, 'AWSPENDING');
+        if (pending) this.refusedPending.add(pending.id);
+      }
+    }
     this.lastOutput = outcome.output;
     for (const c of this.localAws.credentials()) if (!before.has(c.ServiceSpecificCredentialId)) this.made.add(c.ServiceSpecificCredentialId);
     this.checkLeak(outcome.output, 'the handler\'s log');
@@ -786,34 +806,22 @@ function describeChanges(old: Props, props: Props): string {
 const tail = (s?: string) => (s ? s.split(/[-:]/).slice(-2).join('-') : '-');
 const short = (token: string) => token.slice(0, 8);
 
-// ---------------------------------------------------------------------------------------------------------------
-// Shrinking: drop actions while the sequence still breaks the same invariant.
-
-export async function shrink(world: World, scenario: Scenario, invariant: InvariantName, budget = 60): Promise<Scenario> {
-  let best = scenario;
-  let runs = 0;
-  const fails = async (candidate: Scenario) => {
-    runs++;
-    const result = await run(world, candidate);
-    return result.violation?.invariant === invariant;
-  };
-  let chunk = Math.max(1, Math.floor(best.actions.length / 2));
-  while (chunk >= 1 && runs < budget) {
-    let removed = false;
-    for (let i = 0; i + chunk <= best.actions.length && runs < budget; ) {
-      const candidate = { ...best, actions: [...best.actions.slice(0, i), ...best.actions.slice(i + chunk)] };
-      if (await fails(candidate)) {
-        best = candidate;
-        removed = true;
-      } else {
-        i += chunk;
-      }
-    }
-    if (!removed) chunk = Math.floor(chunk / 2);
-  }
-  return best;
-}
-
 export function describeScenario(scenario: Scenario): string {
   return JSON.stringify({ ...scenario, actions: undefined }) + '\n' + scenario.actions.map((a, i) => `  ${i}: ${JSON.stringify(a)}`).join('\n');
+}
+
+/** What a run of many scenarios did, for the summary line. */
+export interface Totals { sequences: number; steps: number; invocations: number }
+
+/** The property the random scenarios must keep: I1-I6 after every step. A failure names the invariant, the actions and the trace. */
+export function invariantsHold(world: World, totals: Totals): fc.IAsyncPropertyWithHooks<[Scenario]> {
+  return fc.asyncProperty(scenarios(), async (scenario) => {
+    const result = await run(world, scenario);
+    totals.sequences++;
+    totals.steps += result.steps;
+    totals.invocations += result.invocations;
+    if (result.violation) {
+      throw new Error(`${result.violation.message}\nat action ${result.at} of\n${describeScenario(scenario)}\ntrace:\n${result.trace.join('\n')}`);
+    }
+  });
 }

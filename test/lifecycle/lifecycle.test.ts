@@ -47,13 +47,18 @@ function expectWellBehaved(deployment: Deployment, synth?: Synthesized) {
   expect(leaks(localAws, issued, deployment, synth)).toEqual([]);
 }
 
-/** Invariant 1: the secret holds the current secret value of the credential CloudFormation knows. */
+/**
+ * Invariant 1: the secret holds the current secret value of the credential CloudFormation knows. A resource's first
+ * credential gives it its physical id; a credential issued in place of one deleted outside CloudFormation keeps that
+ * id, so the credential is the one the secret and the resource's attributes name, for the resource the secret names.
+ */
 function expectSecretMatchesIam(userName: string) {
   const credential = cfn.resourceOfType(CR)!;
-  const stored = localAws.credentials({ userName }).find((c) => c.ServiceSpecificCredentialId === credential.physicalId);
-  expect(stored).toBeDefined();
   const doc = currentDocument(localAws, credential.attributes.SecretArn);
-  expect(doc.serviceSpecificCredentialId).toBe(credential.physicalId);
+  expect(doc.resourceId).toBe(credential.physicalId);
+  expect(credential.attributes.ServiceSpecificCredentialId).toBe(doc.serviceSpecificCredentialId);
+  const stored = localAws.credentials({ userName }).find((c) => c.ServiceSpecificCredentialId === doc.serviceSpecificCredentialId);
+  expect(stored).toBeDefined();
   expect(doc.password ?? doc.apiKey).toBe(stored!.ServicePassword ?? stored!.ServiceCredentialSecret);
   return { credential, stored: stored!, doc };
 }
@@ -63,6 +68,7 @@ const callsOf = (invocation: Invocation) => invocation.calls.map((c) => c.replac
 test('create, status change, reset, replacement and delete, each with its API calls', async () => {
   const created = await deploy(example());
   const first = expectSecretMatchesIam('ci-bot');
+  expect(first.credential.physicalId).toBe(first.doc.serviceSpecificCredentialId);
   // Before IAM issues anything, the secret is checked to be this stack's and to hold no other living credential.
   expect(created.invocations.map(callsOf)).toEqual([
     ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:CreateServiceSpecificCredential', 'secretsmanager:PutSecretValue'],
@@ -75,9 +81,10 @@ test('create, status change, reset, replacement and delete, each with its API ca
   expect(afterStatus.credential.physicalId).toBe(first.credential.physicalId);
   expect(afterStatus.stored.Status).toBe('Inactive');
   expect(afterStatus.doc.password).toBe(first.doc.password);
-  // The secret says which credential is current (rotation moves it); its status is read, and changed only because it differs.
+  // The secret's labels (DescribeSecret) say which credential is current (rotation moves it); its status is read, and
+  // changed only because it differs.
   expect(deactivated.invocations.map(callsOf)).toEqual([
-    ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential'],
+    ['secretsmanager:DescribeSecret', 'iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential'],
   ]);
 
   const reset = await deploy(example({ status: CredentialStatus.INACTIVE, resetSerial: 1 }));
@@ -96,17 +103,21 @@ test('create, status change, reset, replacement and delete, each with its API ca
   expect(afterReplace.credential.physicalId).not.toBe(first.credential.physicalId);
   expect(replaced.invocations.map((i) => i.event.RequestType)).toEqual(['Update', 'Delete']);
   expect(replaced.invocations[1].event).toMatchObject({ PhysicalResourceId: first.credential.physicalId });
+  // Another user: the UPDATE deletes nothing of the old resource; its cleanup DELETE deletes the old credential and
+  // takes its label off the secret.
+  expect(callsOf(replaced.invocations[0]).filter((c) => c.startsWith('iam:Delete'))).toEqual([]);
+  expect(callsOf(replaced.invocations[1])).toEqual([
+    'secretsmanager:DescribeSecret', 'iam:DeleteServiceSpecificCredential', 'secretsmanager:UpdateSecretVersionStage',
+  ]);
   expect(localAws.credentials()).toHaveLength(1);
 
   const deleted = await cfn.destroy(example({ userName: 'ci-bot-2' }));
   expectWellBehaved(deleted);
-  // The stack's own secret records the credential (its current, previous and pending versions are read), so it is
-  // deleted. The secret held it, so the previous version is checked for a credential to reinstate (as after a
-  // rolled-back replacement): it names the one replaced earlier, whose user is gone.
+  // The stack's own secret records the credential in its labels, so it is deleted and its label removed. The secret
+  // held it as current, but the record names no other credential to reinstate (the cleanup DELETE of the replaced one
+  // removed its label), so nothing is read.
   expect(deleted.invocations.map(callsOf)).toEqual([[
-    'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:GetSecretValue',
-    'secretsmanager:GetSecretValue -> ResourceNotFoundException', 'iam:DeleteServiceSpecificCredential',
-    'iam:ListServiceSpecificCredentials -> NoSuchEntity',
+    'secretsmanager:DescribeSecret', 'iam:DeleteServiceSpecificCredential', 'secretsmanager:UpdateSecretVersionStage',
   ]]);
   expect(localAws.credentials()).toHaveLength(0);
 });
@@ -134,9 +145,10 @@ test('a failed CREATE is followed by a rollback DELETE that touches nothing', as
   expect(localAws.credentials()).toHaveLength(0);
 });
 
-test('a failed reset deletes the credential nobody holds a password for; the rollback UPDATE replaces it', async () => {
+test('a failed reset deletes the credential nobody holds a password for; the rollback UPDATE issues a new one under the same id', async () => {
   await deploy(example());
   const before = cfn.resourceOfType(CR)!.physicalId;
+  expect(localAws.credentials().map((c) => c.ServiceSpecificCredentialId)).toEqual([before]);
   localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', error: { code: 'InvalidRequestException', status: 400, message: 'secret is being rotated' } });
 
   const synth = example({ resetSerial: 1 });
@@ -147,9 +159,15 @@ test('a failed reset deletes the credential nobody holds a password for; the rol
   const [update, rollback] = deployment.invocations;
   expect(update.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: before });
   expect(rollback.event).toMatchObject({ RequestType: 'Update', ResourceProperties: { ResetSerial: '0' }, OldResourceProperties: { ResetSerial: '1' } });
-  expect(rollback.response).toMatchObject({ Status: 'SUCCESS' });
+  // The failed reset discarded the credential; a rollback never answers a new physical id.
+  expect(callsOf(update)).toContain('iam:DeleteServiceSpecificCredential');
+  expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before });
+  expect(callsOf(rollback)).toContain('iam:CreateServiceSpecificCredential');
   expect(localAws.credentials()).toHaveLength(1);
-  expectSecretMatchesIam('ci-bot');
+  expect(localAws.credentials()[0].ServiceSpecificCredentialId).not.toBe(before);
+  const after = expectSecretMatchesIam('ci-bot');
+  expect(after.credential.physicalId).toBe(before);
+  expect(after.doc.serviceSpecificCredentialId).toBe(localAws.credentials()[0].ServiceSpecificCredentialId);
 });
 
 test('a failed replacement is rolled back to the credential that never went away', async () => {
@@ -164,7 +182,8 @@ test('a failed replacement is rolled back to the credential that never went away
   const [update, rollback] = deployment.invocations;
   expect(update.response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: before.credential.physicalId });
   expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.credential.physicalId });
-  expect(callsOf(rollback)).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials']);
+  // The secret's labels name the current credential; IAM confirms it still exists with the asked age.
+  expect(callsOf(rollback)).toEqual(['secretsmanager:DescribeSecret', 'iam:ListServiceSpecificCredentials']);
   expect(localAws.credentials().map((c) => c.ServiceSpecificCredentialId)).toEqual([before.credential.physicalId]);
   expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(before.doc.password);
 });
@@ -181,7 +200,12 @@ test('a replacement rolled back because another resource failed leaves the old c
   expect(update.response).toMatchObject({ Status: 'SUCCESS' });
   expect(cleanup.event).toMatchObject({ RequestType: 'Delete', PhysicalResourceId: update.response!.PhysicalResourceId });
   expect(localAws.credentials().map((c) => c.ServiceSpecificCredentialId)).toEqual([before.credential.physicalId]);
-  // The secret was written for the new credential; the cleanup makes the old credential's version current again.
+  // The secret was written for the new credential; the cleanup makes the old credential's version current again by
+  // moving AWSCURRENT back to it, not by writing a copy.
+  expect(callsOf(cleanup)).toContain('secretsmanager:UpdateSecretVersionStage');
+  expect(callsOf(cleanup).filter((c) => c.startsWith('secretsmanager:Put'))).toEqual([]);
+  expect(localAws.secret(before.credential.attributes.SecretArn)!.versions
+    .filter((v) => v.secretString?.includes(before.doc.password))).toHaveLength(1);
   expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(before.doc.password);
 });
 
@@ -398,7 +422,7 @@ describe('a rollback never gets stuck', () => {
     const deployment = await deploy(example({ resetSerial: 1, status: CredentialStatus.INACTIVE }));
 
     expect(deployment.invocations.map(callsOf)).toEqual([[
-      'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential',
+      'secretsmanager:DescribeSecret', 'iam:ListServiceSpecificCredentials', 'iam:UpdateServiceSpecificCredential',
     ]]);
     expect(expectSecretMatchesIam('ci-bot').doc.password).toBe(reset.doc.password);
   });
@@ -414,19 +438,27 @@ describe('a credential deleted outside CloudFormation is re-created by the next 
     return id;
   }
 
+  // A reset or status change issues the new credential under the same physical id; a replacement answers a new one.
   test.each([
-    ['a reset', { resetSerial: 1 }, 'ci-bot'],
-    ['a status change', { status: CredentialStatus.INACTIVE }, 'ci-bot'],
-    ['a replacement', { userName: 'ci-bot-2' }, 'ci-bot-2'],
-  ])('%s', async (_, settings, userName) => {
+    ['a reset', { resetSerial: 1 }, 'ci-bot', true],
+    ['a status change', { status: CredentialStatus.INACTIVE }, 'ci-bot', true],
+    ['a replacement', { userName: 'ci-bot-2' }, 'ci-bot-2', false],
+  ])('%s', async (_, settings, userName, samePhysicalId) => {
     await deploy(example());
     const gone = await deleteOutOfBand();
 
     const deployment = await deploy(example(settings));
 
     expect(deployment.status).toBe('COMPLETE');
-    const { credential, stored } = expectSecretMatchesIam(userName);
-    expect(credential.physicalId).not.toBe(gone);
+    expect(deployment.invocations.map((i) => i.event.RequestType)).toEqual(samePhysicalId ? ['Update'] : ['Update', 'Delete']);
+    const { credential, stored, doc } = expectSecretMatchesIam(userName);
+    expect(doc.serviceSpecificCredentialId).not.toBe(gone);
+    if (samePhysicalId) expect(credential.physicalId).toBe(gone);
+    else expect(credential.physicalId).not.toBe(gone);
+    // The record (labels ssc:<resource>:<credential>:...) lets go of the credential that is gone and holds the new one.
+    const recorded = localAws.secret(credential.attributes.SecretArn)!.versions.flatMap((v) => v.stages)
+      .filter((l) => l.startsWith('ssc:')).map((l) => l.split(':').slice(1, 3).join(':'));
+    expect(recorded).toEqual([`${credential.physicalId}:${doc.serviceSpecificCredentialId}`]);
     expect(stored.Status).toBe((settings as { status?: string }).status ?? 'Active');
     expect(localAws.credentials()).toHaveLength(1);
     expect(deployment.invocations.every((i) => i.response?.Status === 'SUCCESS')).toBe(true);

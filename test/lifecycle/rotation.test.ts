@@ -67,7 +67,8 @@ const stepCalls = (rotation: Rotation) => rotation.invocations.map((i) => `${i.e
 
 /** No credential of the user that the secret's labelled versions do not record; never more than IAM's 2. */
 function expectNothingOrphaned(userName = 'ci-bot') {
-  const recorded = new Set(versions().filter((v) => v.stages.length && v.secretString)
+  // A secret's generated first value (not JSON) records no credential.
+  const recorded = new Set(versions().filter((v) => v.stages.length && v.secretString?.startsWith('{'))
     .map((v) => JSON.parse(v.secretString!).serviceSpecificCredentialId));
   expect(ids(userName).filter((id) => !recorded.has(id))).toEqual([]);
   expect(ids(userName).length).toBeLessThanOrEqual(2);
@@ -92,15 +93,20 @@ describe('ALTERNATING', () => {
     expect(afterFirst.resourceId).toBe(cfn.resourceOfType(CR)!.physicalId);
     // With one credential there is nothing older to delete: create and stage it, check it, promote it.
     expect(stepCalls(first)).toEqual([
-      // Is the token's version written already? What is current, and does it exist? What do the previous and pending
-      // versions record (here: the same credential, and the empty version Secrets Manager made)?
-      'createSecret: secretsmanager:DescribeSecret, secretsmanager:GetSecretValue -> ResourceNotFoundException, secretsmanager:GetSecretValue, '
+      // The labels (DescribeSecret) say which credential is current and what else the resource owns. Is the token's
+      // version written already (by a repeated call, or superseded by a stack update)? Does the current credential
+      // exist? Which resetSerial does its value carry? Then the new credential and its value, written with its label
+      // in one call.
+      'createSecret: secretsmanager:DescribeSecret, secretsmanager:GetSecretValue -> ResourceNotFoundException, '
         + 'iam:ListServiceSpecificCredentials, secretsmanager:GetSecretValue, '
-        + 'secretsmanager:GetSecretValue -> ResourceNotFoundException, iam:CreateServiceSpecificCredential, secretsmanager:PutSecretValue',
+        + 'iam:CreateServiceSpecificCredential, secretsmanager:PutSecretValue',
       'setSecret: secretsmanager:DescribeSecret',
-      'testSecret: secretsmanager:DescribeSecret, secretsmanager:GetSecretValue, iam:ListServiceSpecificCredentials',
-      // AWSCURRENT moves to the new version, then AWSPENDING leaves it, so that no later write strands the label.
-      'finishSecret: secretsmanager:DescribeSecret, secretsmanager:UpdateSecretVersionStage, secretsmanager:UpdateSecretVersionStage',
+      // The staged version still holds its credential's newest value (the labels say so).
+      'testSecret: secretsmanager:DescribeSecret',
+      // Right before it becomes current, the staged credential still exists; then AWSCURRENT moves to the new version,
+      // and AWSPENDING leaves it, so that no later write strands the label.
+      'finishSecret: secretsmanager:DescribeSecret, iam:ListServiceSpecificCredentials, secretsmanager:UpdateSecretVersionStage, '
+        + 'secretsmanager:UpdateSecretVersionStage',
     ]);
 
     const second = await rotate(synth);
@@ -111,7 +117,9 @@ describe('ALTERNATING', () => {
     expect(accepted(afterFirst)).toBe(true);
     // The original, two rotations old, is gone; the pair is the last two values.
     expect(ids()).toEqual([afterFirst.serviceSpecificCredentialId, afterSecond.serviceSpecificCredentialId].sort());
-    expect(stepCalls(second)[0]).toContain('iam:DeleteServiceSpecificCredential, iam:CreateServiceSpecificCredential');
+    // The original is deleted and its label removed before the new credential takes its slot.
+    expect(stepCalls(second)[0]).toContain(
+      'iam:DeleteServiceSpecificCredential, secretsmanager:UpdateSecretVersionStage, iam:CreateServiceSpecificCredential');
     expectNothingOrphaned();
 
     // The stack's resource still answers with its first id; stack deletion removes the whole pair.
@@ -326,9 +334,12 @@ describe('RESET_IN_PLACE', () => {
     expect(rest.failedStep).toBeUndefined();
     expect(labelled('AWSCURRENT')).toEqual(after);
     expect(ids()).toEqual([before.serviceSpecificCredentialId]);
+    // The labels say what is current; the token's version is not written yet; IAM confirms the current credential
+    // exists; its value is read for its resetSerial.
     expect(stepCalls(rotation)).toEqual([
-      'createSecret: secretsmanager:DescribeSecret, secretsmanager:GetSecretValue -> ResourceNotFoundException, secretsmanager:GetSecretValue, '
-        + 'iam:ListServiceSpecificCredentials, iam:ResetServiceSpecificCredential, secretsmanager:PutSecretValue',
+      'createSecret: secretsmanager:DescribeSecret, secretsmanager:GetSecretValue -> ResourceNotFoundException, '
+        + 'iam:ListServiceSpecificCredentials, secretsmanager:GetSecretValue, '
+        + 'iam:ResetServiceSpecificCredential, secretsmanager:PutSecretValue',
     ]);
   });
 });
@@ -393,35 +404,56 @@ test('ALTERNATING takes both of the user\'s slots at synth time', () => {
 });
 
 describe('a new secretName for an ALTERNATING pair', () => {
-  test('replaces the pair into the new secret; the cleanup deletes the old pair, and a rollback keeps it', async () => {
+  test('resets the current credential into the new secret under the same id, deleting the older one; a rollback moves it back', async () => {
     const synth = example({ rotation: ALTERNATING });
     await deploy(synth);
     await rotate(synth);
+    const physicalId = cfn.resourceOfType(CR)!.physicalId;
     const old = labelled('AWSCURRENT')!;
+    const older = labelled('AWSPREVIOUS')!;
+    expect(ids()).toEqual([old.serviceSpecificCredentialId, older.serviceSpecificCredentialId].sort());
     const oldSecret = secretArn();
-
-    // Rolled back by a later resource: the old secret and its pair's current credential are as they were.
-    const rolledBack = await deploy(synthesize((app) => {
+    const movedStack = () => synthesize((app) => {
       const stack = exampleStack(app, { rotation: ALTERNATING });
       (stack.node.findChild('GitCredential').node.findChild('Secret').node.defaultChild as any).name = 'ci/git-moved';
       return stack;
-    }), { failAfterResources: true });
+    });
+
+    // Rolled back by a later resource: the current credential is reset into the new secret, then back into the old
+    // one, under the same physical id both ways (no cleanup DELETE). The pair's older credential, recorded only in
+    // the old secret, went with the first UPDATE.
+    const rolledBack = await deploy(movedStack(), { failAfterResources: true });
     expect(rolledBack.status).toBe('ROLLBACK_COMPLETE');
+    expect(rolledBack.invocations.map((i) => `${i.event.RequestType} ${i.response?.Status} ${i.response?.PhysicalResourceId}`))
+      .toEqual([`Update SUCCESS ${physicalId}`, `Update SUCCESS ${physicalId}`]);
+    expect(rolledBack.invocations.map((i) => i.calls.filter((c) => c.startsWith('iam:Reset')).length)).toEqual([1, 1]);
     expect(secretArn()).toBe(oldSecret);
-    expect(labelled('AWSCURRENT')).toEqual(old);
-    expect(accepted(old)).toBe(true);
+    const back = labelled('AWSCURRENT')!;
+    expect(back).toMatchObject({ serviceSpecificCredentialId: old.serviceSpecificCredentialId, resourceId: physicalId });
+    expect(back.password).not.toBe(old.password);
+    expect(accepted(back)).toBe(true);
+    expect(ids()).toEqual([old.serviceSpecificCredentialId]);
     expectNothingOrphaned();
 
-    const moved = await deploy(synthesize((app) => {
-      const stack = exampleStack(app, { rotation: ALTERNATING });
-      (stack.node.findChild('GitCredential').node.findChild('Secret').node.defaultChild as any).name = 'ci/git-moved';
-      return stack;
-    }));
-    expect(moved.invocations.map((i) => i.event.RequestType)).toEqual(['Update', 'Delete']);
+    const moved = await deploy(movedStack());
+    expect(moved.invocations.map((i) => `${i.event.RequestType} ${i.response?.Status} ${i.response?.PhysicalResourceId}`))
+      .toEqual([`Update SUCCESS ${physicalId}`]);
     expect(secretArn()).not.toBe(oldSecret);
     const now = labelled('AWSCURRENT')!;
-    expect(now.serviceSpecificCredentialId).not.toBe(old.serviceSpecificCredentialId);
+    expect(now).toMatchObject({ serviceSpecificCredentialId: old.serviceSpecificCredentialId, resourceId: physicalId });
+    expect(now.password).not.toBe(back.password);
     expect(accepted(now)).toBe(true);
     expect(ids()).toEqual([now.serviceSpecificCredentialId]);
+    expectNothingOrphaned();
+
+    // The pair forms again at the next rotation, in the new secret. (CloudFormation updates the RotationSchedule to the
+    // new secret; the local CloudFormation does not model that update, so rotation is turned on here as it would.)
+    localAws.secret(secretArn())!.rotationEnabled = true;
+    const next = await rotate(movedStack());
+    expect(next.failedStep).toBeUndefined();
+    expect(labelled('AWSPREVIOUS')).toEqual(now);
+    expect(accepted(labelled('AWSCURRENT'))).toBe(true);
+    expect(ids()).toHaveLength(2);
+    expectNothingOrphaned();
   });
 });
