@@ -90,7 +90,8 @@ export function makeHandler(options: HandlerOptions = {}) {
       response = answer(event, 'SUCCESS', outcome.physicalId, { Data: outcome.data });
       log(`${event.RequestType} succeeded: physical id ${outcome.physicalId} (${Date.now() - started} ms)`);
     } catch (err) {
-      const props = event.ResourceProperties as unknown as Props;
+      // Anyone allowed to invoke the function can send an event without properties: it is answered all the same.
+      const props = (event.ResourceProperties ?? {}) as unknown as Partial<Props>;
       const reason = redact(reasonOf(err, abort.signal, `IAM user '${props.UserName}' and ${props.ServiceName}`));
       response = answer(event, 'FAILED', failedPhysicalId(event), { Reason: reason });
       log(`${event.RequestType} failed: ${reason}`);

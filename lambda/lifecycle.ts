@@ -104,11 +104,11 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
 async function update(ctx: Context, physicalId: string, oldProps: Props, props: Props, requestId: string): Promise<Outcome> {
   const plan = planUpdate(oldProps, props);
   let record = await ownershipIfOurs(ctx, oldProps.SecretArn);
-  await record?.adoptEarlier();
+  await record?.reconcile();
   // The rollback of a move to another secret that failed: the secret it comes back to is the one that records it.
   if (!record?.of(physicalId).length && props.SecretArn !== oldProps.SecretArn) {
     const back = await ownershipIfOurs(ctx, props.SecretArn);
-    await back?.adoptEarlier();
+    await back?.reconcile();
     if (back?.of(physicalId).length) record = back;
   }
   // Rotation issues new credentials under the same physical id: the record says which one is current.
@@ -130,7 +130,7 @@ async function update(ctx: Context, physicalId: string, oldProps: Props, props: 
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     listed = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
     if (!listed || daysValid(listed) !== ageDays(props)) {
-      // A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds. A resource that
+      // (I3, I4) A new physical id tells CloudFormation to DELETE the old one once the stack update succeeds. A resource that
       // records no credential for the old properties (the rollback of a replacement that failed, whose own credential
       // was discarded, after the original one was deleted out of band) has nothing to clean up: it keeps its id, and
       // a rollback never gets a new one.
@@ -160,7 +160,8 @@ async function update(ctx: Context, physicalId: string, oldProps: Props, props: 
   // Only a status the properties changed: an expired API key (status Expired) cannot be activated, and is left alone.
   if (plan.statusChange) {
     // Every credential of the resource: the previous one of an ALTERNATING pair still works until the next rotation.
-    const others = (await ownershipIfOurs(ctx, props.SecretArn))?.of(physicalId).filter((o) => o.credentialId !== credential!.ServiceSpecificCredentialId) ?? [];
+    const currentId = credential.ServiceSpecificCredentialId;
+    const others = (await ownershipIfOurs(ctx, props.SecretArn))?.of(physicalId).filter((o) => o.credentialId !== currentId) ?? [];
     for (const c of [credential, ...others]) {
       const found = c === credential ? credential
         : await ctx.iam.find(ctx.budget, (c as Owned).userName, (c as Owned).serviceName, (c as Owned).credentialId, false);
@@ -197,7 +198,7 @@ export async function onDelete(ctx: Context, id: string, props: Props): Promise<
   let record: Ownership;
   try {
     record = await recorded(ctx, props.SecretArn, id);
-    await record.adoptEarlier();
+    await record.reconcile();
   } catch (err) {
     // Without its record nothing shows the credential is this stack's; one that no longer exists needs nothing.
     if (!(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, false))) return { physicalId: id };
@@ -299,7 +300,7 @@ async function recorded(ctx: Context, secretArn: string, id: string): Promise<Ow
 }
 
 /**
- * When a stack update that replaced a credential rolls back, CloudFormation keeps the old resource and deletes the new
+ * (I1, I4) When a stack update that replaced a credential rolls back, CloudFormation keeps the old resource and deletes the new
  * one, whose value the secret holds by then (and a rotation may have moved every other label since). The record still
  * names the old resource's credentials: the newest value among them that IAM still has becomes current again.
  */

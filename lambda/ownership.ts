@@ -21,6 +21,15 @@ import { checkSecretOwned } from './stack-binding';
 //   by a reset and IAM no longer accepts it.
 // Secrets Manager allows 20 labels per secret; a resource holds at most 3 (a pair and a staged one), plus the 3 of a
 // resource it replaces until its cleanup, plus AWSCURRENT, AWSPREVIOUS, AWSPENDING and the marker KEPT.
+//
+// What the two paths keep true together, named as test/lifecycle/interleavings.ts checks them after every step:
+// I1 AWSCURRENT holds a value IAM accepts (unless the user chose Inactive, or a key expired unrotated);
+// I2 AWSPENDING is only on a version whose token can still finish: a stack write of AWSCURRENT ends a rotation in
+//    progress, and finishSecret promotes only a version that still holds its credential's newest value;
+// I3 every credential a resource created is deleted by the DELETE of the physical id that owns it, and by nothing else;
+// I4 a rollback UPDATE succeeds, keeps its physical id and leaves a working AWSCURRENT for the old properties;
+// I5 never more than 2 credentials per user and service, counting ones made by others;
+// I6 no secret value in any log, answer, error or rotation step result.
 
 const PREFIX = 'ssc:';
 /**
@@ -61,8 +70,6 @@ function parse(label: string, versionId: string): Owned | undefined {
  * made through it, so that one event describes a secret once.
  */
 export class Ownership {
-  private constructor(private readonly ctx: Context, public readonly secretArn: string, private readonly described: SecretDescription) {}
-
   /** The secret's record; refuses a secret that is not one of this stack's. Described once per event. */
   public static async load(ctx: Context, secretArn: string): Promise<Ownership> {
     const known = ctx.records.get(secretArn);
@@ -73,6 +80,8 @@ export class Ownership {
     ctx.records.set(secretArn, record);
     return record;
   }
+
+  private constructor(private readonly ctx: Context, public readonly secretArn: string, private readonly described: SecretDescription) {}
 
   public get rotationEnabled(): boolean {
     return this.described.rotationEnabled;
@@ -125,7 +134,7 @@ export class Ownership {
   }
 
   /**
-   * A stack write of AWSCURRENT makes any rotation in progress stale: its token could only promote a value older than
+   * (I2) A stack write of AWSCURRENT makes any rotation in progress stale: its token could only promote a value older than
    * the one just written. AWSPENDING leaves its version, so that Secrets Manager can start the next rotation, and the
    * credential the rotation staged, never current and so used by no one, is deleted if `resourceId` owns it.
    */
@@ -144,7 +153,7 @@ export class Ownership {
   }
 
   /**
-   * Deletes a credential the record holds. In this order, so that a failure at any point leaves nothing that points
+   * (I2, I3) Deletes a credential the record holds. In this order, so that a failure at any point leaves nothing that points
    * at a deleted credential except a record, which the next attempt deletes again: the AWSPENDING of a rotation that
    * staged it goes first (a token must never finish with a deleted credential), then the credential, then its record.
    */
@@ -170,14 +179,19 @@ export class Ownership {
   }
 
   /**
-   * Secrets written before the record existed: their labelled versions' documents say which credentials each resource
-   * owns. Recorded once, by labelling those versions; a secret with any record is not read again.
+   * Brings into the record what a writer that does not know it stored: every credential of a secret written before the
+   * record existed (no marker yet), and, on a secret with a record, a current value that the previous handler version
+   * wrote (a deployment that rolled back to it, or a pinned older library). An unlabelled AWSCURRENT other than the
+   * version this handler wrote last, holding a credential IAM still has, is that credential's newest value: this
+   * handler labels every value it writes, and makes current only labelled versions.
    */
-  public async adoptEarlier(): Promise<void> {
-    if (this.versionWith(KEPT)) return;
-    for (const stage of STAGES) {
+  public async reconcile(): Promise<void> {
+    const lastWritten = this.versionWith(KEPT);
+    const recorded = lastWritten !== undefined;
+    for (const stage of recorded ? ['AWSCURRENT'] as const : STAGES) {
       const versionId = this.versionWith(stage);
-      if (!versionId || this.at(versionId)) continue;
+      // A value this handler wrote last and then let go of (moved to another secret, or deleted) stays unrecorded.
+      if (!versionId || this.at(versionId) || versionId === lastWritten) continue;
       let document: string | undefined;
       try {
         document = (await this.ctx.secrets.read(this.ctx.budget, this.secretArn, { VersionId: versionId }))?.document;
@@ -188,14 +202,37 @@ export class Ownership {
         continue;
       }
       const credential = readCredential(document);
-      if (!credential || this.all.some((o) => o.credentialId === credential.ServiceSpecificCredentialId)) continue;
-      await this.move(labelOf(resourceOf(credential), credential), versionId, undefined);
+      if (!credential) continue;
+      const known = this.all.find((o) => o.credentialId === credential.ServiceSpecificCredentialId);
+      if (!recorded && known) continue;
+      const { UserName, ServiceName, ServiceSpecificCredentialId: id } = credential;
+      if (recorded && !(await this.ctx.iam.find(this.ctx.budget, UserName!, ServiceName!, id!, false))) continue;
+      await this.adopt(credential, versionId, known);
     }
     const current = this.versionWith('AWSCURRENT');
-    if (current) await this.move(KEPT, current, undefined);
+    if (!recorded && current) await this.move(KEPT, current, undefined);
+  }
+
+  /**
+   * Records a value the previous handler version wrote under a rotation's token, unless its credential is recorded
+   * with a newer value elsewhere (a stack update superseded it). Returns the record, or undefined when superseded.
+   */
+  public async adoptStaged(versionId: string, document: string): Promise<Owned | undefined> {
+    const credential = readCredential(document);
+    if (!credential || this.all.some((o) => o.credentialId === credential.ServiceSpecificCredentialId)) return undefined;
+    await this.adopt(credential, versionId);
+    return this.at(versionId);
+  }
+
+  private async adopt(credential: StoredCredential, versionId: string, known?: Owned): Promise<void> {
+    this.ctx.log(`recording credential ${credential.ServiceSpecificCredentialId} of version ${versionId} of secret ${this.secretArn}, `
+      + 'written by a handler without the record');
+    await this.move(known?.label ?? labelOf(resourceOf(credential), credential), versionId, known?.versionId);
   }
 
   private async move(label: string, to: string | undefined, from: string | undefined): Promise<void> {
+    // Taking off a label the version no longer carries (retired twice in one event) is not a change, and AWS refuses it.
+    if (!to && (!from || !this.stagesOf(from).includes(label))) return;
     await this.ctx.secrets.moveLabel(this.ctx.budget, this.secretArn, label, to, from);
     if (from) this.detach(from, label);
     if (to) this.attach(to, label);

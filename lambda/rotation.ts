@@ -33,7 +33,7 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
   const { SecretId: secretArn, ClientRequestToken: token, Step: step } = event;
   const record = await Ownership.load(ctx, secretArn);
   if (!record.rotationEnabled) throw new UserError(`Secret ${secretArn} does not have rotation turned on; nothing was changed`);
-  await record.adoptEarlier();
+  await record.reconcile();
   const stages = record.stagesOf(token);
   // Finished already (a repeated call), or promoted by createSecret itself (RESET_IN_PLACE).
   if (stages.includes('AWSCURRENT')) {
@@ -89,7 +89,7 @@ export async function rotateNow(
 }
 
 /**
- * finishSecret: the staged version becomes current, and AWSPENDING leaves it. Only a version that still holds its
+ * (I1, I2) finishSecret: the staged version becomes current, and AWSPENDING leaves it. Only a version that still holds its
  * credential's newest value, for the resource whose value is current: anything else was superseded by a stack
  * update, and promoting it would make a value current that IAM no longer accepts or that the stack replaced.
  */
@@ -116,7 +116,7 @@ async function stage(
   // token lets go of AWSPENDING and fails, and the next rotation starts afresh; running again would issue a second value
   // under a token that names one version for ever.
   const written = (await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))?.document;
-  if (written && record.at(token)) return credentialFromDocument(written);
+  if (written && (record.at(token) || await record.adoptStaged(token, written))) return credentialFromDocument(written);
   if (written) {
     await record.unstage(token);
     throw new UserError(`Version ${token} of secret ${record.secretArn} was superseded by a stack update; nothing was changed, `
@@ -176,13 +176,13 @@ async function stage(
  */
 async function write(
   ctx: Context, record: Ownership, credential: ServiceSpecificCredential, documentOf: (c: ServiceSpecificCredential) => string, owner: string,
-  token: string, stage: 'AWSCURRENT' | 'AWSPENDING',
+  token: string, label: 'AWSCURRENT' | 'AWSPENDING',
 ): Promise<StoredCredential> {
   try {
-    await record.write(credential, documentOf(credential), owner, token, stage);
+    await record.write(credential, documentOf(credential), owner, token, label);
     return credential;
   } catch (err) {
-    if (err instanceof AlreadyWritten && stage === 'AWSCURRENT') {
+    if (err instanceof AlreadyWritten && label === 'AWSCURRENT') {
       // RESET_IN_PLACE delivered twice at once: the other delivery stored its value first, and which of the two resets
       // came last is unknown, so either value may be dead. The credential is the resource's only one and stays: one
       // more reset gives a value known to be live, current under a version of its own; the token lets go.
@@ -204,10 +204,15 @@ async function write(
  * credential exists in IAM. (The value cannot be tried without the service it is for.)
  */
 async function test(ctx: Context, record: Ownership, token: string, askIam = true): Promise<StoredCredential> {
-  const staged = record.at(token);
+  let staged = record.at(token);
   if (!staged) {
-    // A value whose record moved on was superseded by a stack update: the token lets go, so the next rotation can start.
-    if ((await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))?.document) await record.unstage(token);
+    // A value the previous handler version staged is recorded now; one whose record moved on was superseded by a stack
+    // update: the token lets go, so the next rotation can start.
+    const written = (await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))?.document;
+    staged = written ? await record.adoptStaged(token, written) : undefined;
+    if (written && !staged) await record.unstage(token);
+  }
+  if (!staged) {
     throw new UserError(`Version ${token} of secret ${record.secretArn} holds no credential's newest value: createSecret has not `
       + 'finished, or a stack update has issued a newer value since');
   }

@@ -325,7 +325,8 @@ describe('UPDATE', () => {
     expect(sm).toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: newArn, VersionStages: ['AWSCURRENT', label(id, reset), KEPT] });
     // The new secret records the credential now; the old one drops its record without deleting it.
     expect(sm).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
-      SecretId: SECRET_ARN, VersionStage: label(id, { ServiceSpecificCredentialId: id, UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }),
+      SecretId: SECRET_ARN,
+      VersionStage: label(id, { ServiceSpecificCredentialId: id, UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }),
       RemoveFromVersionId: CURRENT,
     });
     expect(iam).not.toHaveReceivedCommand(DeleteServiceSpecificCredentialCommand);

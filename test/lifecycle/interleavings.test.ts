@@ -108,6 +108,8 @@ describe('seeds the generator found, shrunk', () => {
         { kind: 'update', changes: [{ strategy: 'ALTERNATING' }, { user: 'b' }] }, stackStep, stackStep], { status: 'Inactive' })],
     ['a rollback to ALTERNATING with a new resetSerial while another actor holds the second slot', scenario('ALTERNATING',
       [{ kind: 'other', op: 'create' }, { kind: 'update', changes: [{ reset: true }, { strategy: 'RESET_IN_PLACE' }], failLater: true }], bedrock)],
+    ['RESET_IN_PLACE: the old secret\'s rotation after the move, with its record let go (soak seed 20261208)', scenario('RESET_IN_PLACE',
+      [{ kind: 'update', changes: [{ secret: 'two' }] }, { kind: 'rotate' }, stackStep, ok, ok, ok, ok], { ...bedrock, status: 'Active', ageDays: 'none' })],
     ['a pair re-created after its current credential was deleted, while another actor holds a slot', scenario('ALTERNATING',
       [{ kind: 'update', changes: [{ reset: true }] }, stackStep, { kind: 'deleteOutOfBand', stage: 'AWSCURRENT' }, stackStep,
         { kind: 'update', changes: [{ reset: true }] }, { kind: 'other', op: 'create' }])],
@@ -115,7 +117,7 @@ describe('seeds the generator found, shrunk', () => {
 });
 
 describe('random interleavings', () => {
-  const count = Number(process.env.INTERLEAVINGS ?? 400);
+  const count = Number(process.env.INTERLEAVINGS ?? 600);
   const seed = Number(process.env.INTERLEAVINGS_SEED ?? 20_261_207);
 
   test(`${count} sequences from seed ${seed}`, async () => {

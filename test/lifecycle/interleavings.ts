@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import * as fc from 'fast-check';
 import { CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, DeleteUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
+import * as fc from 'fast-check';
 import { synthesize } from './cloudformation';
 import { WarmLambda } from './warm-lambda';
 import { exampleStack } from '../../examples/app';
@@ -122,7 +122,7 @@ export function scenarios(maxActions = 24): fc.Arbitrary<Scenario> {
 // ---------------------------------------------------------------------------------------------------------------
 // The world the sequences run in: one local AWS and one warm Lambda environment running the real bundled handler.
 
-const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/InterleavingStack/5b1cd0f0-0000-4000-8000-000000000000';
+export const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/InterleavingStack/5b1cd0f0-0000-4000-8000-000000000000';
 const HANDLER_KEY = 'lambda-role';
 const SERVICE_TOKEN = 'arn:aws:lambda:us-east-1:123456789012:function:ServiceSpecificCredentialHandler';
 
@@ -238,6 +238,9 @@ class Runner {
   private readonly refusedPending = new Set<string>();
   private serial = 0;
   private secretsMade = 0;
+  /** When each version's value was first seen (in invocations): the order of values, which version dates do not give. */
+  private readonly valueSeen = new Map<string, number>();
+  private lastOutput = '';
 
   constructor(private readonly world: World, private readonly scenario: Scenario) {
     this.localAws = world.localAws;
@@ -483,15 +486,14 @@ class Runner {
       const id = [...this.others].find((o) => !this.deletedByTest.has(o));
       const c = this.localAws.credentials().find((x) => x.ServiceSpecificCredentialId === id);
       if (!c) return false;
-      await this.world.iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: c.UserName, ServiceSpecificCredentialId: c.ServiceSpecificCredentialId }));
+      await this.deleteCredential(c.UserName, c.ServiceSpecificCredentialId);
       this.deletedByTest.add(c.ServiceSpecificCredentialId);
       this.trace.push(`another actor deletes its credential ${c.ServiceSpecificCredentialId}`);
       return true;
     }
     // One at most per user and service: an actor holding both of IAM's slots leaves the stack no way to repair anything.
-    if (this.localAws.credentials({ userName: props.UserName, serviceName: props.ServiceName }).some((c) => this.others.has(c.ServiceSpecificCredentialId))) {
-      return false;
-    }
+    const slot = this.localAws.credentials({ userName: props.UserName, serviceName: props.ServiceName });
+    if (slot.some((c) => this.others.has(c.ServiceSpecificCredentialId))) return false;
     try {
       const out = await this.world.iam.send(new CreateServiceSpecificCredentialCommand({ UserName: props.UserName, ServiceName: props.ServiceName }));
       this.others.add(out.ServiceSpecificCredential!.ServiceSpecificCredentialId!);
@@ -649,8 +651,6 @@ class Runner {
     if (this.op) this.op.damagedWhile = true;
   }
 
-  /** When each version's value was first seen (in steps): the order of values, which version dates do not give. */
-  private readonly valueSeen = new Map<string, number>();
 
   private stampValues(): void {
     for (const arn of this.secrets.values()) {
@@ -660,7 +660,6 @@ class Runner {
     }
   }
 
-  private lastOutput = '';
 
   private secret(name: 'one' | 'two', strategy: RotationStrategyName | 'none'): string {
     let arn = this.secrets.get(name);
@@ -712,18 +711,7 @@ class Runner {
   }
 
   private event(type: 'Create' | 'Update' | 'Delete', props: Props, physicalId?: string, oldProps?: Props): CloudFormationCustomResourceEvent {
-    const common = {
-      ServiceToken: SERVICE_TOKEN,
-      ResponseURL: `${this.world.catcher.url}?X-Amz-Signature=${randomBytes(8).toString('hex')}`,
-      StackId: STACK_ID,
-      RequestId: randomUUID(),
-      LogicalResourceId: 'Credential',
-      ResourceType: RESOURCE_TYPE,
-      ResourceProperties: { ServiceToken: SERVICE_TOKEN, ...props },
-    };
-    if (type === 'Create') return { ...common, RequestType: 'Create' };
-    if (type === 'Delete') return { ...common, RequestType: 'Delete', PhysicalResourceId: physicalId! };
-    return { ...common, RequestType: 'Update', PhysicalResourceId: physicalId!, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, ...oldProps } };
+    return cfnEvent(this.world, type, props, physicalId, oldProps);
   }
 
   /** Sends a CloudFormation event and returns the handler's answer. */
@@ -771,11 +759,15 @@ class Runner {
     for (const value of this.issued) if (text.includes(value)) throw new Violation('I6', `a secret value appeared in ${where}`);
   }
 
+  private async deleteCredential(userName: string, id: string): Promise<void> {
+    await this.world.iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: userName, ServiceSpecificCredentialId: id }));
+  }
+
   /** Deletes what a sequence that stopped early left behind, so that later sequences start clean. */
   public async tidy(): Promise<void> {
     for (const c of this.localAws.credentials()) {
       if (Object.values(this.users).includes(c.UserName)) {
-        await this.world.iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: c.UserName, ServiceSpecificCredentialId: c.ServiceSpecificCredentialId }));
+        await this.deleteCredential(c.UserName, c.ServiceSpecificCredentialId);
       }
     }
     for (const arn of this.secrets.values()) this.deleteSecret(arn);
@@ -783,6 +775,24 @@ class Runner {
 }
 
 const FAULT_CODES = ['InvalidInput', 'InvalidRequestException'];
+
+/** A CloudFormation event for the one custom resource of the stack the world's handler serves. */
+export function cfnEvent(
+  world: World, type: 'Create' | 'Update' | 'Delete', props: Props, physicalId?: string, oldProps?: Props,
+): CloudFormationCustomResourceEvent {
+  const common = {
+    ServiceToken: SERVICE_TOKEN,
+    ResponseURL: `${world.catcher.url}?X-Amz-Signature=${randomBytes(8).toString('hex')}`,
+    StackId: STACK_ID,
+    RequestId: randomUUID(),
+    LogicalResourceId: 'Credential',
+    ResourceType: RESOURCE_TYPE,
+    ResourceProperties: { ServiceToken: SERVICE_TOKEN, ...props },
+  };
+  if (type === 'Create') return { ...common, RequestType: 'Create' };
+  if (type === 'Delete') return { ...common, RequestType: 'Delete', PhysicalResourceId: physicalId! };
+  return { ...common, RequestType: 'Update', PhysicalResourceId: physicalId!, OldResourceProperties: { ServiceToken: SERVICE_TOKEN, ...oldProps } };
+}
 
 function faultOf(service: 'iam' | 'secretsmanager') {
   // Errors the handler cannot retry: the step or event fails, and must leave the world consistent.

@@ -6,8 +6,9 @@ import { Totals, World, invariantsHold } from './interleavings';
 // interleavings.test.ts as a fixed regression test.
 
 async function main() {
-  const minutes = Number(process.argv[2] ?? 10);
-  const seed = Number(process.argv[3] ?? Date.now() % 2_147_483_647);
+  const args = process.argv.slice(2).filter((a) => a !== '--');
+  const [minutes, seed] = [Number(args[0] ?? 10), Number(args[1] ?? Date.now() % 2_147_483_647)];
+  if (!(minutes > 0) || !Number.isInteger(seed)) throw new Error(`usage: npx projen soak -- [minutes] [seed]; got ${args.join(' ')}`);
   const world = await World.start();
   const totals: Totals = { sequences: 0, steps: 0, invocations: 0 };
   const started = Date.now();
@@ -16,9 +17,10 @@ async function main() {
     const details = await fc.check(invariantsHold(world, totals), {
       seed, numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: minutes * 60_000, markInterruptAsFailure: false,
     });
-    if (details.failed) {
+    if (details.counterexample) {
       failed = true;
       console.log(fc.defaultReportMessage(details));
+      console.log(String(details.errorInstance));
     }
   } finally {
     await world.close();
