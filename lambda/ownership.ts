@@ -231,7 +231,7 @@ export class Ownership {
   }
 
   private async move(label: string, to: string | undefined, from: string | undefined): Promise<void> {
-    // Taking off a label the version no longer carries (retired twice in one event) is not a change, and AWS refuses it.
+    // Taking off a label the version no longer carries (retired twice in one event) would change nothing: no call.
     if (!to && (!from || !this.stagesOf(from).includes(label))) return;
     await this.ctx.secrets.moveLabel(this.ctx.budget, this.secretArn, label, to, from);
     if (from) this.detach(from, label);

@@ -137,6 +137,30 @@ async function scenario(endpoint: string): Promise<Record<string, Answer>> {
     await stages('labels after the move');
     await call('Remove AWSPENDING', () => sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: pending })));
     await stages('labels after removing AWSPENDING');
+
+    // The ownership record's labels (lambda/ownership.ts): written with the value, moved by the next write that names
+    // them, taken off on their own, and a label on one version moved only when the version it leaves is named.
+    const record = 'ssc:ACCARESOURCE:ACCACREDENTIAL:user+1@x:codecommit.amazonaws.com:-';
+    const third = 'f0000000-0000-4000-8000-000000000003';
+    const fourth = 'f0000000-0000-4000-8000-000000000004';
+    await call('Put with record labels', () => sm.send(new PutSecretValueCommand({
+      SecretId: arn, SecretString: '{"a":4}', ClientRequestToken: third, VersionStages: ['AWSCURRENT', record, 'ssc-record'],
+    })), (o) => ({ VersionStages: [...o.VersionStages ?? []].sort() }));
+    await stages('labels after a write with record labels');
+    await call('Get by a record label', () => sm.send(new GetSecretValueCommand({ SecretId: arn, VersionStage: record })), (o) => ({ SecretString: o.SecretString }));
+    await call('Put that names the record labels again', () => sm.send(new PutSecretValueCommand({
+      SecretId: arn, SecretString: '{"a":5}', ClientRequestToken: fourth, VersionStages: ['AWSCURRENT', record, 'ssc-record'],
+    })));
+    await stages('labels after the next write');
+    await call('Move a record label without naming the version it leaves', () => sm.send(new UpdateSecretVersionStageCommand({
+      SecretId: arn, VersionStage: record, MoveToVersionId: third,
+    })));
+    await call('Take a record label off a version that does not carry it', () => sm.send(new UpdateSecretVersionStageCommand({
+      SecretId: arn, VersionStage: record, RemoveFromVersionId: third,
+    })));
+    await stages('labels after taking it off the wrong version');
+    await call('Take a record label off', () => sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: record, RemoveFromVersionId: fourth })));
+    await stages('labels after taking the record label off');
   } finally {
     iam.destroy();
     sm.destroy();
@@ -159,6 +183,13 @@ describeIf('the local AWS answers as LocalStack does', () => {
       const ours = await scenario(local.endpoint);
       const theirs = await scenario(localStack.endpoint);
 
+      // Known difference: AWS's API reference requires RemoveFromVersionId whenever the label is on another version,
+      // and the local AWS refuses the move as for AWSCURRENT; LocalStack enforces it for AWSCURRENT only. The handler
+      // always names the version a label leaves.
+      const unnamed = 'Move a record label without naming the version it leaves';
+      expect(ours[unnamed]).toMatchObject({ error: 'InvalidParameterException', status: 400 });
+      delete ours[unnamed];
+      delete theirs[unnamed];
       expect(ours).toEqual(theirs);
       // The answers the handler's decisions rest on, spelled out: a missing credential is NoSuchEntity 404, in a
       // wording that names neither the user nor the service.
@@ -169,6 +200,11 @@ describeIf('the local AWS answers as LocalStack does', () => {
       expect(theirs['Move AWSCURRENT without naming the version it leaves']).toMatchObject({ error: 'InvalidParameterException' });
       expect(theirs['labels after the move']).toEqual({ ok: { stages: ['1:AWSPREVIOUS', '2:AWSCURRENT,AWSPENDING'] } });
       expect(theirs['labels after removing AWSPENDING']).toEqual({ ok: { stages: ['1:AWSPREVIOUS', '2:AWSCURRENT'] } });
+      // The record: its labels ride on the write, and move with the next write that names them.
+      expect(theirs['labels after the next write']).toEqual({
+        ok: { stages: ['3:AWSPREVIOUS', '4:AWSCURRENT,ssc-record,ssc:ACCARESOURCE:ACCACREDENTIAL:user+1@x:codecommit.amazonaws.com:-'] },
+      });
+      expect(theirs['labels after taking the record label off']).toEqual({ ok: { stages: ['3:AWSPREVIOUS', '4:AWSCURRENT,ssc-record'] } });
     } finally {
       await local.close();
     }

@@ -78,13 +78,15 @@ export class SecretsManager {
         };
         const holder = secret.versions.find((v) => v.stages.includes(input.VersionStage));
         if (holder && holder.id !== input.RemoveFromVersionId && input.MoveToVersionId) {
-          // AWS: a label moves only when the caller names the version it leaves.
+          // AWS: a label moves only when the caller names the version it leaves (API reference, RemoveFromVersionId; for
+          // every label, where LocalStack enforces it for AWSCURRENT only).
           throw new AwsError('InvalidParameterException', 400, 'The parameter RemoveFromVersionId can\'t be empty. Staging label '
             + `${input.VersionStage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`);
         }
         if (input.RemoveFromVersionId) version(input.RemoveFromVersionId);
         if (input.MoveToVersionId) this.label(secret, version(input.MoveToVersionId), [input.VersionStage]);
-        else if (holder) holder.stages = holder.stages.filter((l) => l !== input.VersionStage);
+        // As LocalStack: taking a label off a version that does not carry it changes nothing.
+        else if (holder && holder.id === input.RemoveFromVersionId) holder.stages = holder.stages.filter((l) => l !== input.VersionStage);
         return { ARN: secret.arn, Name: secret.name };
       }
       case 'TagResource': {
