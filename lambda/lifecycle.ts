@@ -48,7 +48,7 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
   const stored = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
   // A repeated delivery of this CREATE finds its own earlier write, and answers with it instead of creating again.
   if (stored?.versionId === requestId) return outcomeOf(stored.document!, props);
-  await checkNotAnother(ctx, props.SecretArn, readCredential(stored?.document), replacing);
+  await checkNotAnother(ctx, props.SecretArn, readCredential(stored?.document), replacing, resourceId);
   let credential: ServiceSpecificCredential;
   const create = () => ctx.iam.create(ctx.budget, props.UserName, props.ServiceName, ageDays(props), mayBeNew(props));
   try {
@@ -234,7 +234,7 @@ async function holdsValue(ctx: Context, oldProps: Props, props: Props, id: strin
   const moved = oldProps.SecretArn !== props.SecretArn;
   await Ownership.load(ctx, props.SecretArn);
   const now = await currentOwned(ctx, props.SecretArn);
-  await checkNotAnother(ctx, props.SecretArn, now?.credential, id);
+  await checkNotAnother(ctx, props.SecretArn, now?.credential, id, resourceId);
   if (now?.credential.ServiceSpecificCredentialId !== id || now.credential.ResetSerial !== props.ResetSerial) return false;
   if (resourceOf(now.credential) !== resourceId && now.credential.ServiceSpecificCredentialId !== resourceId) return false;
   if (!moved) return true;
@@ -247,8 +247,11 @@ async function holdsValue(ctx: Context, oldProps: Props, props: Props, id: strin
  * exists (and is not the one being replaced) did not come from this construct's CloudFormation: whoever reads that
  * secret would get a credential that is not theirs.
  */
-async function checkNotAnother(ctx: Context, secretArn: string, stored: StoredCredential | undefined, allowed?: string): Promise<void> {
-  if (!stored || stored.ServiceSpecificCredentialId === allowed) return;
+async function checkNotAnother(
+  ctx: Context, secretArn: string, stored: StoredCredential | undefined, allowed?: string, resourceId?: string,
+): Promise<void> {
+  // The resource's own credentials are not another's: the previous one of a pair, when a move between secrets rolls back.
+  if (!stored || stored.ServiceSpecificCredentialId === allowed || (resourceId && resourceOf(stored) === resourceId)) return;
   const { UserName, ServiceName, ServiceSpecificCredentialId: other } = stored;
   if (await ctx.iam.find(ctx.budget, UserName!, ServiceName!, other!, false)) {
     throw new UserError(`Secret ${secretArn} holds credential ${other} of IAM user '${UserName}', which still exists: `

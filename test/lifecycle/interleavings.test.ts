@@ -110,6 +110,8 @@ describe('seeds the generator found, shrunk', () => {
       [{ kind: 'other', op: 'create' }, { kind: 'update', changes: [{ reset: true }, { strategy: 'RESET_IN_PLACE' }], failLater: true }], bedrock)],
     ['RESET_IN_PLACE: the old secret\'s rotation after the move, with its record let go (soak seed 20261208)', scenario('RESET_IN_PLACE',
       [{ kind: 'update', changes: [{ secret: 'two' }] }, { kind: 'rotate' }, stackStep, ok, ok, ok, ok], { ...bedrock, status: 'Active', ageDays: 'none' })],
+    ['a pair that rotated in its new secret, rolled back to the old one, which holds the pair\'s previous credential (soak seed 20261209)',
+      scenario('ALTERNATING', [{ kind: 'update', changes: [{ secret: 'two' }], failLater: true }, stackStep, ...fullRotation, stackStep, ok])],
     ['a pair re-created after its current credential was deleted, while another actor holds a slot', scenario('ALTERNATING',
       [{ kind: 'update', changes: [{ reset: true }] }, stackStep, { kind: 'deleteOutOfBand', stage: 'AWSCURRENT' }, stackStep,
         { kind: 'update', changes: [{ reset: true }] }, { kind: 'other', op: 'create' }])],
