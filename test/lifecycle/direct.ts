@@ -1,7 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand,
-} from '@aws-sdk/client-iam';
+import { CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, type ServiceSpecificCredential } from '@aws-sdk/client-iam';
 import { PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { STACK_ID, cfnEvent, type World } from './interleavings';
@@ -89,16 +87,8 @@ export class Driver {
   public async oldHandlerCreate(secretArn: string, userName: string, serviceName = 'codecommit.amazonaws.com'): Promise<string> {
     const out = await this.world.iam.send(new CreateServiceSpecificCredentialCommand({ UserName: userName, ServiceName: serviceName }));
     const c = out.ServiceSpecificCredential!;
-    const doc = {
-      ...(c.ServiceCredentialAlias ? { serviceCredentialAlias: c.ServiceCredentialAlias, apiKey: c.ServiceCredentialSecret }
-        : { username: c.ServiceUserName, password: c.ServicePassword }),
-      serviceSpecificCredentialId: c.ServiceSpecificCredentialId,
-      serviceName: c.ServiceName,
-      iamUserName: c.UserName,
-      resetSerial: '0',
-      resourceId: c.ServiceSpecificCredentialId,
-    };
-    await this.sm.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify(doc), ClientRequestToken: randomUUID() }));
+    const doc = oldDocument(c, '0', c.ServiceSpecificCredentialId!);
+    await this.sm.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: doc, ClientRequestToken: randomUUID() }));
     return c.ServiceSpecificCredentialId!;
   }
 
@@ -107,7 +97,7 @@ export class Driver {
   }
 
   /**
-   * What the previous handler version (HEAD~3, lambda/rotation.ts) did for a whole ALTERNATING rotation: delete the older
+   * What the previous handler version (fcf2229, lambda/rotation.ts) did for a whole ALTERNATING rotation: delete the older
    * credential of the pair, create one, PutSecretValue AWSPENDING under the token (no record labels), promote it.
    */
   public async oldHandlerAlternatingRotation(secretArn: string, finish = true): Promise<{ id: string; token: string }> {
@@ -124,22 +114,27 @@ export class Driver {
     this.world.localAws.startRotation(secretArn, token);
     const out = await this.world.iam.send(new CreateServiceSpecificCredentialCommand({ UserName: doc.iamUserName, ServiceName: doc.serviceName }));
     const c = out.ServiceSpecificCredential!;
-    const newDoc = {
-      ...(c.ServiceCredentialAlias ? { serviceCredentialAlias: c.ServiceCredentialAlias, apiKey: c.ServiceCredentialSecret }
-        : { username: c.ServiceUserName, password: c.ServicePassword }),
-      serviceSpecificCredentialId: c.ServiceSpecificCredentialId,
-      serviceName: c.ServiceName,
-      iamUserName: c.UserName,
-      resetSerial: doc.resetSerial,
-      resourceId: doc.resourceId,
-    };
-    await this.sm.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: JSON.stringify(newDoc), ClientRequestToken: token, VersionStages: ['AWSPENDING'] }));
+    const newDoc = oldDocument(c, doc.resetSerial, doc.resourceId);
+    await this.sm.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: newDoc, ClientRequestToken: token, VersionStages: ['AWSPENDING'] }));
     if (finish) {
       await this.sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: 'AWSCURRENT', MoveToVersionId: token, RemoveFromVersionId: cur.id }));
       await this.sm.send(new UpdateSecretVersionStageCommand({ SecretId: secretArn, VersionStage: 'AWSPENDING', RemoveFromVersionId: token }));
     }
     return { id: c.ServiceSpecificCredentialId!, token };
   }
+}
+
+/** The document the previous handler version stored: the value and what it belongs to, no record. */
+function oldDocument(c: ServiceSpecificCredential, resetSerial: string, resourceId: string): string {
+  return JSON.stringify({
+    ...(c.ServiceCredentialAlias ? { serviceCredentialAlias: c.ServiceCredentialAlias, apiKey: c.ServiceCredentialSecret }
+      : { username: c.ServiceUserName, password: c.ServicePassword }),
+    serviceSpecificCredentialId: c.ServiceSpecificCredentialId,
+    serviceName: c.ServiceName,
+    iamUserName: c.UserName,
+    resetSerial,
+    resourceId,
+  });
 }
 
 export function baseProps(userName: string, secretArn: string, more: Partial<Props> = {}): Props {
