@@ -623,7 +623,9 @@ class Runner {
             + `${exists(doc.serviceSpecificCredentialId) ? 'has another value now' : 'no longer exists'}`);
         }
       }
-      if (pending && !this.op && this.deployed?.props.SecretArn === arn && !this.deployed.props.RotationStrategy) {
+      // (A refused label move may leave it; the next update that turns rotation on takes it off.)
+      const rotationOff = !this.op && this.deployed?.props.SecretArn === arn && !this.deployed.props.RotationStrategy;
+      if (pending && rotationOff && !this.refusedPending.has(pending.id)) {
         throw new Violation('I2', `AWSPENDING stays on version ${pending.id} of ${secret.name} after rotation was turned off`);
       }
     }
