@@ -1,8 +1,9 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse, Context as LambdaContext } from 'aws-lambda';
+import type { Context } from './context';
 import { Iam, UserError } from './iam';
-import { Context, Outcome, onCreate, onDelete, onUpdate } from './lifecycle';
+import { Outcome, onCreate, onDelete, onUpdate } from './lifecycle';
 import { respond } from './respond';
 import { OutOfTime, StillDenied, abortableSleep, errorCode } from './retry';
 import { RotationEvent, isRotationEvent, onRotation } from './rotation';
@@ -62,8 +63,6 @@ export function makeHandler(options: HandlerOptions = {}) {
       remember: (secret) => secret && secrets.add(secret),
       log: (line) => log(redact(line)),
       stackId: stackId!,
-      ownedSecrets: new Set(),
-      records: new Map(),
     };
 
     if (isRotationEvent(event)) {

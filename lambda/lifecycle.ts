@@ -1,11 +1,12 @@
 import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
-import { Iam, LimitReached, UserError, isNoSuchEntity } from './iam';
+import type { Context } from './context';
+import { LimitReached, UserError, isNoSuchEntity } from './iam';
 import { Owned, Ownership, ownershipIfOurs } from './ownership';
 import { isCredentialId, planUpdate } from './plan';
-import { Budget, errorCode } from './retry';
+import { errorCode } from './retry';
 import { NoSlot, rotateNow } from './rotation';
 import { StoredCredential, attributesOf, credentialFromDocument, daysValid, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
-import { AlreadyWritten, Secrets } from './secrets';
+import { AlreadyWritten } from './secrets';
 import { SecretGone } from './stack-binding';
 import type { CredentialAttributes, CredentialResourceProperties as Props } from '../src/handler-contract';
 
@@ -15,23 +16,6 @@ export interface Outcome {
   readonly data?: CredentialAttributes;
 }
 
-export interface Context {
-  readonly iam: Iam;
-  readonly secrets: Secrets;
-  /** Until CloudFormation must be answered. */
-  readonly budget: Budget;
-  /** A short budget of its own, for undoing work after the main one ran out. */
-  readonly cleanupBudget: () => Budget;
-  /** Registers a secret value so that no message can carry it. */
-  readonly remember: (secret: string | undefined) => void;
-  readonly log: (line: string) => void;
-  /** The handler's own stack: only its secrets are written, only the credentials they record are deleted. */
-  readonly stackId: string;
-  /** The secrets found to be this stack's during this invocation. */
-  readonly ownedSecrets: Set<string>;
-  /** The ownership record of each secret this invocation read, kept up to date with its own changes. */
-  readonly records: Map<string, Ownership>;
-}
 
 // Invariant for every path: when the handler answers, either the credential does not exist or the secret holds
 // its current secret value. IAM shows a secret only once, so a credential whose secret could not be stored is deleted.

@@ -1,6 +1,6 @@
 import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
+import type { Context } from './context';
 import { UserError } from './iam';
-import type { Context } from './lifecycle';
 import { errorCode } from './retry';
 import { StoredCredential, daysValid, readCredential, resourceOf } from './secret-value';
 import type { SecretDescription } from './secrets';
@@ -39,6 +39,9 @@ const PREFIX = 'ssc:';
 const KEPT = 'ssc-record';
 const STAGES = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'] as const;
 
+/** Each invocation's records, by secret: kept up to date with its own changes, gone with the invocation. */
+const loaded = new WeakMap<Context, Map<string, Ownership>>();
+
 /** A credential the record says a resource owns. */
 export interface Owned {
   readonly resourceId: string;
@@ -72,12 +75,13 @@ function parse(label: string, versionId: string): Owned | undefined {
 export class Ownership {
   /** The secret's record; refuses a secret that is not one of this stack's. Described once per event. */
   public static async load(ctx: Context, secretArn: string): Promise<Ownership> {
-    const known = ctx.records.get(secretArn);
+    const records = loaded.get(ctx) ?? loaded.set(ctx, new Map()).get(ctx)!;
+    const known = records.get(secretArn);
     if (known) return known;
     const described = await ctx.secrets.describe(ctx.budget, secretArn);
-    await checkSecretOwned(ctx, secretArn, described);
+    checkSecretOwned(ctx.stackId, secretArn, described);
     const record = new Ownership(ctx, secretArn, { ...described!, stages: structuredClone(described!.stages) });
-    ctx.records.set(secretArn, record);
+    records.set(secretArn, record);
     return record;
   }
 
@@ -158,6 +162,8 @@ export class Ownership {
    * staged it goes first (a token must never finish with a deleted credential), then the credential, then its record.
    */
   public async retire(owned: Owned): Promise<void> {
+    // Retired already in this event (a caller's list from before): nothing is left to do, not even in IAM.
+    if (!this.all.some((o) => o.label === owned.label)) return;
     await this.unstage(owned.versionId);
     this.ctx.log(`deleting credential ${owned.credentialId} of IAM user '${owned.userName}' (recorded in secret ${this.secretArn} for ${owned.resourceId})`);
     await this.ctx.iam.delete(this.ctx.budget, owned.userName, owned.credentialId);

@@ -1,6 +1,6 @@
 import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
+import type { Context } from './context';
 import { LimitReached, UserError } from './iam';
-import type { Context } from './lifecycle';
 import { discard } from './lifecycle';
 import { Ownership } from './ownership';
 import { errorCode } from './retry';

@@ -1,5 +1,4 @@
 import { UserError } from './iam';
-import type { Context } from './lifecycle';
 import type { SecretDescription } from './secrets';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG } from '../src/handler-contract';
 
@@ -15,19 +14,14 @@ export function checkEventStack(eventStackId: string, ownStackId: string | undef
   }
 }
 
-/**
- * Checks that the secret is one of this stack's credential secrets, created by this stack's CloudFormation.
- * @param described the secret's description, when the caller has it already
- */
-export async function checkSecretOwned(ctx: Context, secretArn: string, described?: SecretDescription): Promise<void> {
-  if (ctx.ownedSecrets.has(secretArn)) return;
-  const tags = (described ?? await ctx.secrets.describe(ctx.budget, secretArn))?.tags;
+/** Checks, from its description, that the secret is one of this stack's credential secrets, created by its CloudFormation. */
+export function checkSecretOwned(stackId: string, secretArn: string, described: SecretDescription | undefined): void {
+  const tags = described?.tags;
   if (!tags) throw new SecretGone(`Secret ${secretArn} does not exist or is scheduled for deletion`);
-  if (tags[CLOUDFORMATION_STACK_TAG] !== ctx.stackId || tags[SECRET_TAG] !== ctx.stackId) {
-    throw new UserError(`Secret ${secretArn} is not a credential secret of stack ${ctx.stackId}: such a secret carries the tags `
+  if (tags[CLOUDFORMATION_STACK_TAG] !== stackId || tags[SECRET_TAG] !== stackId) {
+    throw new UserError(`Secret ${secretArn} is not a credential secret of stack ${stackId}: such a secret carries the tags `
       + `${CLOUDFORMATION_STACK_TAG} (set by CloudFormation only) and ${SECRET_TAG}, both with the stack's id. Nothing was changed`);
   }
-  ctx.ownedSecrets.add(secretArn);
 }
 
 export class SecretGone extends UserError {}
