@@ -1,12 +1,14 @@
 import * as path from 'node:path';
-import { ArnFormat, Aws, CfnResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, DependencyGroup, IConstruct, IDependable } from 'constructs';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
+import { suppress } from './nag';
+import { UserPolicies } from './user-policies';
 
 /** How many credentials of one stack CloudFormation creates, updates or deletes at once. */
 export const CONCURRENT_CREDENTIALS = 10;
@@ -32,7 +34,7 @@ export class CredentialProvider extends Construct {
   private readonly queue: CfnResource[] = [];
   /** The links the last synthesis added: formed again, from the app as it is then, by the next one. */
   private links: Array<[CfnResource, CfnResource]> = [];
-  private readonly userPolicies: Array<{ policy: iam.ManagedPolicy; statement: iam.PolicyStatement; users: Set<string>; size: number }> = [];
+  private readonly userPolicies: UserPolicies;
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
     super(scope, id);
@@ -41,6 +43,7 @@ export class CredentialProvider extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Creates, resets and deletes IAM service-specific credentials and stores them in Secrets Manager',
     });
+    this.userPolicies = new UserPolicies(this, this.role);
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     logGroup.grantWrite(this.role);
     this.function = new lambda.Function(this, 'Handler', {
@@ -152,7 +155,7 @@ export class CredentialProvider extends Construct {
         new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, this.role),
       );
     }
-    return this.userGrant(user);
+    return this.userPolicies.grant(user);
   }
 
   /**
@@ -176,40 +179,6 @@ export class CredentialProvider extends Construct {
       [`aws:ResourceTag/${CLOUDFORMATION_STACK_TAG}`]: this.secretTagValue,
     };
   }
-
-  /**
-   * The managed policy that lets the handler act on this user's credentials. Users are packed into managed
-   * policies of their own, sized by the ARN IAM will see, not by the token CDK sees: CDK's own policy splitting
-   * counts `{"Fn::GetAtt":[..]}` (about 35 characters) for an ARN that resolves to 70 or more.
-   */
-  private userGrant(user: iam.IUser): IDependable {
-    const resolved = Stack.of(this).resolve(user.userArn);
-    const key = JSON.stringify(resolved);
-    const existing = this.userPolicies.find((p) => p.users.has(key));
-    if (existing) return existing.policy;
-    const size = arnLength(user, resolved) + 3; // quotes and comma
-    let chunk = this.userPolicies[this.userPolicies.length - 1];
-    if (!chunk || chunk.size + size > USER_POLICY_BUDGET) {
-      if (this.userPolicies.length === MAX_MANAGED_POLICIES) {
-        const users = this.userPolicies.reduce((n, p) => n + p.users.size, 0);
-        throw new Error(`The credentials of stack ${Stack.of(this).stackName} name more IAM users than the handler's role can be `
-          + `granted: ${users} users fill IAM's ${MAX_MANAGED_POLICIES} managed policies per role (user ${user.node.path} is one too `
-          + 'many). Put some of the credentials in another stack.');
-      }
-      const statement = new iam.PolicyStatement({ actions: CREDENTIAL_ACTIONS });
-      const policy = new iam.ManagedPolicy(this, `Users${this.userPolicies.length + 1}`, {
-        description: 'Lets the cdk-service-specific-credential handler manage these users\' service-specific credentials',
-        statements: [statement],
-        roles: [this.role],
-      });
-      chunk = { policy, statement, users: new Set(), size: 0 };
-      this.userPolicies.push(chunk);
-    }
-    chunk.statement.addResources(user.userArn);
-    chunk.users.add(key);
-    chunk.size += size;
-    return chunk.policy;
-  }
 }
 
 /**
@@ -219,56 +188,6 @@ export class CredentialProvider extends Construct {
  * pins the logical ids that follow from it.
  */
 const PROVIDER_ID = 'ServiceSpecificCredentialProvider';
-
-/** A granular cdk-nag suppression as template metadata, so the library needs no dependency on cdk-nag. */
-export function suppress(construct: IConstruct, rule: { id: string; reason: string; applies_to?: string[] }): void {
-  const resource = construct.node.defaultChild as CfnResource;
-  const existing = resource.getMetadata('cdk_nag')?.rules_to_suppress ?? [];
-  resource.addMetadata('cdk_nag', { rules_to_suppress: [...existing, rule] });
-}
-
-/** The actions that issue or change a secret or a status: only on the users of this stack's credentials. */
-const CREDENTIAL_ACTIONS = [
-  'iam:CreateServiceSpecificCredential',
-  'iam:ResetServiceSpecificCredential',
-  'iam:UpdateServiceSpecificCredential',
-];
-
-/** A managed policy holds 6,144 characters; the statement around the ARNs takes under 300. */
-const USER_POLICY_BUDGET = 5_800;
-/** IAM's default quota of managed policies per role. */
-const MAX_MANAGED_POLICIES = 10;
-/** `arn:aws-us-gov:iam::123456789012:user`: the longest a user ARN is before its path and name. */
-const ARN_PREFIX = 37;
-/** IAM's longest path (with its slashes) and user name. */
-const MAX_PATH = 512;
-const MAX_USER_NAME = 64;
-
-/**
- * The longest the user's ARN can resolve to. A user made in this stack counts its real path and name where they are
- * known; pseudo parameters have known maximum lengths; any other reference counts IAM's longest path and name.
- */
-function arnLength(user: iam.IUser, resolved: unknown): number {
-  const cfnUser = user.node.defaultChild;
-  if (cfnUser instanceof iam.CfnUser) {
-    const known = (value: string | undefined, max: number, otherwise: number) =>
-      value === undefined ? otherwise : Token.isUnresolved(value) ? max : value.length;
-    return ARN_PREFIX + known(cfnUser.path, MAX_PATH, 1) + known(cfnUser.userName, MAX_USER_NAME, MAX_USER_NAME);
-  }
-  return resolvedLength(resolved);
-}
-
-function resolvedLength(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  const v = value as Record<string, any>;
-  if (v && Array.isArray(v['Fn::Join'])) {
-    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.reduce<number>((sum, part) => sum + resolvedLength(part), separator.length * Math.max(0, parts.length - 1));
-  }
-  const pseudo: Record<string, number> = { 'AWS::Partition': 10, 'AWS::AccountId': 12, 'AWS::Region': 16, 'AWS::URLSuffix': 13 };
-  if (v && typeof v.Ref === 'string' && pseudo[v.Ref]) return pseudo[v.Ref];
-  return ARN_PREFIX + MAX_PATH + MAX_USER_NAME;
-}
 
 /** What each resource of a stack waits for in CloudFormation: its DependsOn, Ref and Fn::GetAtt. */
 class ResourceGraph {

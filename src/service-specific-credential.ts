@@ -6,7 +6,8 @@ import { Construct, IConstruct } from 'constructs';
 import { CredentialService, CredentialStatus } from './credential-service';
 import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
-import { CredentialProvider, suppress } from './provider';
+import { suppress } from './nag';
+import { CredentialProvider } from './provider';
 import { CredentialRotationOptions, RotationStrategy } from './rotation';
 import { scheduleOf, scheduleRotation } from './rotation-schedule';
 
