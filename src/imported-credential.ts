@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './service-specific-credential';
+import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './credential-base';
 
 /**
  * A credential this library neither created nor manages: it is never created, reset or deleted here, and nothing

@@ -1,4 +1,5 @@
 export * from './credential-service';
 export * from './credential-secret';
+export * from './credential-base';
 export * from './service-specific-credential';
 export * from './rotation';
