@@ -35,13 +35,7 @@ export class CredentialService {
    * `CredentialKind.API_KEY`, since every service IAM has added after CodeCommit and Keyspaces issues API keys
    */
   public static of(serviceName: string, kind?: CredentialKind): CredentialService {
-    const known = [
-      CredentialService.CODECOMMIT,
-      CredentialService.KEYSPACES,
-      CredentialService.BEDROCK,
-      CredentialService.CLOUDWATCH_LOGS,
-      CredentialService.CLOUDWATCH,
-    ].find((s) => s.serviceName === serviceName);
+    const known = knownServices().find((s) => s.serviceName === serviceName);
     if (known) {
       // A known service's kind is a fact of IAM's: a wrong kind would let an expiry onto a password.
       if (kind !== undefined && kind !== known.kind) {
@@ -67,6 +61,15 @@ export class CredentialService {
   public get supportsExpiry(): boolean {
     return this.kind === CredentialKind.API_KEY;
   }
+}
+
+/**
+ * The services this library knows: every constant of CredentialService. Read from the class, so that a new constant
+ * is known to `of()` and to the construct's "unknown service" warning without a second list to keep in step.
+ * Not exported from index.ts.
+ */
+export function knownServices(): CredentialService[] {
+  return Object.values(CredentialService).filter((value): value is CredentialService => value instanceof CredentialService);
 }
 
 /**

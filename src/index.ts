@@ -1,4 +1,4 @@
-export * from './credential-service';
+export { CredentialKind, CredentialService, CredentialStatus } from './credential-service';
 export * from './credential-secret';
 export * from './credential-base';
 export * from './service-specific-credential';

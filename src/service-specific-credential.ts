@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './credential-base';
-import { CredentialService, CredentialStatus } from './credential-service';
+import { CredentialService, CredentialStatus, knownServices } from './credential-service';
 import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
 import { suppress } from './nag';
@@ -265,13 +265,12 @@ function validateSecretName(credential: Construct, name?: string): void {
   taken.set(name, credential.node.path);
 }
 
-const KNOWN_SERVICES = ['codecommit.amazonaws.com', 'cassandra.amazonaws.com', 'bedrock.amazonaws.com', 'logs.amazonaws.com', 'cloudwatch.amazonaws.com'];
-
 /** What synth can tell but should not refuse: IAM adds services, and a key without expiry is allowed. */
 function warnAboutService(credential: Construct, service: CredentialService, expiresAfter?: Duration, rotation?: CredentialRotationOptions): void {
   const name = service.serviceName;
-  if (!Token.isUnresolved(name) && !KNOWN_SERVICES.includes(name)) {
-    const closest = [...KNOWN_SERVICES].sort((a, b) => distance(name, a) - distance(name, b))[0];
+  const known = knownServices().map((s) => s.serviceName);
+  if (!Token.isUnresolved(name) && !known.includes(name)) {
+    const closest = [...known].sort((a, b) => distance(name, a) - distance(name, b))[0];
     Annotations.of(credential).addWarningV2('cdk-service-specific-credential:unknownService',
       `'${name}' is none of the services this library knows (the closest is '${closest}'). IAM answers an unsupported `
       + 'service at deploy time; if IAM added this one, ignore this warning.');
