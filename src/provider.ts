@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
+import { CredentialSlots, SecretNames } from './ledgers';
 import { suppress } from './nag';
 import { UserPolicies } from './user-policies';
 
@@ -14,7 +15,8 @@ import { UserPolicies } from './user-policies';
 export const CONCURRENT_CREDENTIALS = 10;
 
 /**
- * The handler Lambda, one per stack, shared by every credential in the stack.
+ * The handler Lambda and its role, one per stack, shared by every credential in the stack; and what those credentials
+ * share besides: their lanes, their users' policies and the ledgers of what they claim.
  * Not exported: users see only its effects (one function, one role).
  */
 export class CredentialProvider extends Construct {
@@ -27,6 +29,10 @@ export class CredentialProvider extends Construct {
 
   public readonly role: iam.Role;
   public readonly function: lambda.Function;
+  /** The secret names the stack's credentials hold. */
+  public readonly secretNames = new SecretNames();
+  /** The IAM slots (user and service) the app's credentials hold, in this stack and the app's others. */
+  public readonly slots: CredentialSlots;
   private readonly secretTagValue = Aws.STACK_ID;
   private readonly keys = new Set<kms.IKey>();
   private rotationGrant?: IDependable;
@@ -44,6 +50,7 @@ export class CredentialProvider extends Construct {
       description: 'Creates, resets and deletes IAM service-specific credentials and stores them in Secrets Manager',
     });
     this.userPolicies = new UserPolicies(this, this.role);
+    this.slots = CredentialSlots.of(this);
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     logGroup.grantWrite(this.role);
     this.function = new lambda.Function(this, 'Handler', {
