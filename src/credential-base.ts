@@ -1,7 +1,7 @@
+import { IResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { IConstruct } from 'constructs';
 
 // What the credential this library manages and an imported one have in common: in a file of its own, so that the
 // two classes need not import each other.
@@ -70,7 +70,7 @@ export interface ServiceSpecificCredentialAttributes {
 /**
  * The attributes of a service-specific credential.
  */
-export interface IServiceSpecificCredential extends IConstruct {
+export interface IServiceSpecificCredential extends IResource {
   /**
    * The IAM id of the credential, e.g. `ACCAEXAMPLE123456789`.
    * @attribute

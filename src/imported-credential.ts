@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -9,13 +9,16 @@ import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from 
  * A credential this library neither created nor manages: it is never created, reset or deleted here, and nothing
  * is added to the template for it until something is granted on its secret.
  */
-export class ImportedServiceSpecificCredential extends Construct implements IServiceSpecificCredential {
+export class ImportedServiceSpecificCredential extends Resource implements IServiceSpecificCredential {
   public readonly serviceSpecificCredentialId: string;
   public readonly secret: secretsmanager.ISecret;
   private readonly attrs: ServiceSpecificCredentialAttributes;
 
   constructor(scope: Construct, id: string, attrs: ServiceSpecificCredentialAttributes) {
-    super(scope, id);
+    // Its account and region are its secret's (the credential itself is IAM's, which has no region).
+    super(scope, id, attrs.secret
+      ? { account: attrs.secret.env.account, region: attrs.secret.env.region }
+      : { environmentFromArn: attrs.secretArn });
     const credentialId = attrs.serviceSpecificCredentialId;
     if (!Token.isUnresolved(credentialId) && !/^\w{20,128}$/.test(credentialId)) {
       throw new Error(`Invalid serviceSpecificCredentialId '${credentialId}' for ${this.node.path}: IAM ids are 20 to 128 letters and `
@@ -62,6 +65,11 @@ export class ImportedServiceSpecificCredential extends Construct implements ISer
       );
     }
     return grant;
+  }
+
+  /** Nothing of it is in the template: there is nothing to delete or keep. */
+  public applyRemovalPolicy(_policy: RemovalPolicy): void {
+    throw new Error(`${this.node.path} is an imported credential: no stack manages it, so it has no removal policy`);
   }
 
   private known(key: 'serviceUserName' | 'serviceCredentialAlias' | 'expirationDate'): string {

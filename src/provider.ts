@@ -152,13 +152,13 @@ export class CredentialProvider extends Construct {
    * Lets the handler manage this user's credentials and write this secret, nothing else. Returns what the
    * custom resource must depend on, so that its first call does not race the grant.
    */
-  public allow(user: iam.IUser, secret: secretsmanager.Secret): IDependable {
+  public allow(user: iam.IUser, secret: secretsmanager.CfnSecret, encryptionKey?: kms.IKey): IDependable {
     // Secrets: one statement for any number of credentials, scoped by a tag only this stack's secrets carry.
     // Set on the resource itself: a Tags aspect per secret costs synth time at hundreds of credentials.
-    (secret.node.defaultChild as secretsmanager.CfnSecret).tags.setTag(SECRET_TAG, this.secretTagValue);
-    if (secret.encryptionKey && !this.keys.has(secret.encryptionKey)) {
-      this.keys.add(secret.encryptionKey);
-      secret.encryptionKey.grantEncryptDecrypt(
+    secret.tags.setTag(SECRET_TAG, this.secretTagValue);
+    if (encryptionKey && !this.keys.has(encryptionKey)) {
+      this.keys.add(encryptionKey);
+      encryptionKey.grantEncryptDecrypt(
         new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, this.role),
       );
     }

@@ -38,11 +38,11 @@ export function scheduleOf(rotation: CredentialRotationOptions, expiresAfter?: D
  * (`after`), and after the handler may be invoked by Secrets Manager.
  */
 export function scheduleRotation(
-  scope: Construct, secret: secretsmanager.Secret, provider: CredentialProvider, rotation: CredentialRotationOptions,
+  scope: Construct, secret: secretsmanager.CfnSecret, provider: CredentialProvider, rotation: CredentialRotationOptions,
   scheduleExpression: string, after: IDependable,
 ): secretsmanager.CfnRotationSchedule {
   const schedule = new secretsmanager.CfnRotationSchedule(scope, 'Rotation', {
-    secretId: secret.secretArn,
+    secretId: secret.ref,
     rotationLambdaArn: provider.function.functionArn,
     rotationRules: { scheduleExpression },
     rotateImmediatelyOnUpdate: rotation.rotateImmediatelyOnUpdate ?? false,

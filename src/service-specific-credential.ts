@@ -1,4 +1,4 @@
-import { CfnDeletionPolicy, CfnResource, CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnDeletionPolicy, CfnResource, Duration, RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -11,7 +11,7 @@ import { suppress } from './nag';
 import { CredentialProvider } from './provider';
 import { CredentialRotationOptions, RotationStrategy } from './rotation';
 import { scheduleRotation } from './rotation-schedule';
-import { Checked, validateProps, warnAboutService } from './validation';
+import { validateProps, validateRemovalPolicy, warnAboutService } from './validation';
 
 /**
  * Properties of a ServiceSpecificCredential.
@@ -100,7 +100,7 @@ export interface ServiceSpecificCredentialProps {
  *
  * IAM allows at most 2 credentials per user and service.
  */
-export class ServiceSpecificCredential extends Construct implements IServiceSpecificCredential {
+export class ServiceSpecificCredential extends Resource implements IServiceSpecificCredential {
   /**
    * A credential that exists already (made by hand or by another stack), to grant reading its secret and to wire
    * apps to it. This library never creates, resets or deletes it.
@@ -116,91 +116,136 @@ export class ServiceSpecificCredential extends Construct implements IServiceSpec
   public readonly serviceCredentialAlias: string;
   public readonly expirationDate: string;
   public readonly secretArn: string;
-  private readonly encryptionKey?: kms.IKey;
-  private importedSecret?: secretsmanager.ISecret;
+
+  /**
+   * The secret that holds the credential. Its ARN is the one the custom resource answers with, so whatever
+   * references it deploys after the credential has been written into it.
+   */
+  public readonly secret: secretsmanager.ISecret;
+
+  /** The custom resource and the secret: deleted or kept together. */
+  private readonly pair: CfnResource[];
 
   constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
     super(scope, id);
     const strategy = props.rotation ? props.rotation.strategy ?? RotationStrategy.ALTERNATING : undefined;
     const provider = CredentialProvider.of(this);
-    let checked: Checked;
-    try {
-      checked = validateProps(props);
+    const checked = this.named(() => {
+      const valid = validateProps(props);
       provider.secretNames.claim(props.secretName, this.node.path);
       provider.slots.claim(this, props.user, props.service, strategy === RotationStrategy.ALTERNATING ? 2 : 1);
-    } catch (err) {
-      // Every message names the construct: in an app of many credentials, the value alone does not say which. The
-      // check's own error stays the cause.
-      throw new Error(`${this.node.path}: ${(err as Error).message}`, { cause: err });
-    }
+      return valid;
+    });
     warnAboutService(this, props);
 
-    const store = new secretsmanager.Secret(this, 'Secret', {
-      secretName: props.secretName,
-      encryptionKey: props.encryptionKey,
-      description: `${props.service.serviceName} credential of ${this.node.path}`,
-    });
-    if (!strategy) {
-      suppress(store, {
-        id: 'AwsSolutions-SMG4',
-        reason: 'IAM issues the value, without a rotation schedule: it changes when resetSerial changes (IAM ResetServiceSpecificCredential).',
-      });
-    } else {
-      // A rotation has no resource properties: the secret tells it the strategy.
-      (store.node.defaultChild as secretsmanager.CfnSecret).tags.setTag(ROTATION_TAG, strategy);
-    }
-    const grant = provider.allow(props.user, store);
+    const cfnSecret = secretResource(this, props, strategy);
+    const grant = provider.allow(props.user, cfnSecret, props.encryptionKey);
 
     const properties: CredentialResourceProperties = {
       UserName: props.user.userName,
       ServiceName: props.service.serviceName,
       Status: props.status ?? CredentialStatus.ACTIVE,
-      SecretArn: store.secretArn,
+      SecretArn: cfnSecret.ref,
       CredentialAgeDays: checked.credentialAgeDays,
       ResetSerial: String(props.resetSerial ?? 0),
       // A user the app does not create exists already: the handler need not wait for IAM to show it.
       UserExists: props.user.node.defaultChild instanceof iam.CfnUser ? undefined : 'true',
       RotationStrategy: strategy,
     };
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: provider.function.functionArn,
-      resourceType: RESOURCE_TYPE,
-      properties,
-    });
+    const cfnResource = customResource(this, provider.function.functionArn, properties);
     // The first IAM call must not race the policy that allows it. (The role's own policy is already ordered
     // before the custom resource: the resource references the function, which depends on that policy.)
-    resource.node.addDependency(grant);
-    provider.enqueue(resource.node.defaultChild as CfnResource);
-    if (props.removalPolicy === RemovalPolicy.RETAIN) {
-      // DeletionPolicy only: a replaced credential is still deleted, as its secret no longer holds it.
-      for (const cfn of [resource.node.defaultChild, store.node.defaultChild] as CfnResource[]) {
-        cfn.cfnOptions.deletionPolicy = CfnDeletionPolicy.RETAIN;
-      }
-    }
-    if (props.rotation) scheduleRotation(this, store, provider, props.rotation, checked.schedule!, resource);
+    cfnResource.node.addDependency(grant);
+    provider.enqueue(cfnResource);
+    this.pair = [cfnResource, cfnSecret];
+    if (props.removalPolicy !== undefined) this.applyRemovalPolicy(props.removalPolicy);
+    if (props.rotation) scheduleRotation(this, cfnSecret, provider, props.rotation, checked.schedule!, cfnResource);
 
-    this.serviceSpecificCredentialId = resource.ref;
-    this.serviceUserName = resource.getAttString('ServiceUserName');
-    this.serviceCredentialAlias = resource.getAttString('ServiceCredentialAlias');
-    this.expirationDate = resource.getAttString('ExpirationDate');
-    this.secretArn = resource.getAttString('SecretArn');
-    this.encryptionKey = props.encryptionKey;
+    this.serviceSpecificCredentialId = cfnResource.ref;
+    this.serviceUserName = cfnResource.getAtt('ServiceUserName').toString();
+    this.serviceCredentialAlias = cfnResource.getAtt('ServiceCredentialAlias').toString();
+    this.expirationDate = cfnResource.getAtt('ExpirationDate').toString();
+    this.secretArn = cfnResource.getAtt('SecretArn').toString();
+    this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'Value', {
+      secretCompleteArn: this.secretArn,
+      encryptionKey: props.encryptionKey,
+    });
   }
 
   /**
-   * The secret that holds the credential. Its ARN is the one the custom resource answers with, so whatever
-   * references it deploys after the credential has been written into it.
+   * What happens to the credential and its secret when the construct leaves the stack (or the stack is deleted), as
+   * the `removalPolicy` prop: `RemovalPolicy.DESTROY` deletes both, `RemovalPolicy.RETAIN` keeps both. Any other
+   * policy would part them, and is refused.
+   *
+   * A replacement (new user, service or expiresAfter) still deletes the credential it replaces.
    */
-  public get secret(): secretsmanager.ISecret {
-    // Made on first use: hundreds of credentials in one stack need not each carry an unused construct.
-    this.importedSecret ??= secretsmanager.Secret.fromSecretAttributes(this, 'Value', {
-      secretCompleteArn: this.secretArn,
-      encryptionKey: this.encryptionKey,
-    });
-    return this.importedSecret;
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.named(() => validateRemovalPolicy(policy, 'the removal policy'));
+    // DeletionPolicy only: a replaced credential is still deleted, as its secret no longer holds it.
+    const deletionPolicy = policy === RemovalPolicy.RETAIN ? CfnDeletionPolicy.RETAIN : CfnDeletionPolicy.DELETE;
+    for (const cfn of this.pair) cfn.cfnOptions.deletionPolicy = deletionPolicy;
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.secret.grantRead(grantee);
   }
+
+  /**
+   * Runs a check, naming the construct in its error: in an app of many credentials, the value alone does not say
+   * which. The check's own error stays the cause.
+   */
+  private named<T>(check: () => T): T {
+    try {
+      return check();
+    } catch (err) {
+      throw new Error(`${this.node.path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/**
+ * The custom resource: the CfnResource that aws-cdk's `CustomResource` would make, where it would make it, so that the
+ * template and the logical id are the same. The construct uses nothing else of `CustomResource`, and at hundreds of
+ * credentials every construct costs synth time.
+ */
+function customResource(credential: Construct, serviceToken: string, properties: CredentialResourceProperties): CfnResource {
+  const resource = new CfnResource(new Construct(credential, 'Resource'), 'Default', {
+    type: RESOURCE_TYPE,
+    properties: { ServiceToken: serviceToken, ...properties },
+  });
+  resource.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  return resource;
+}
+
+/**
+ * The secret the handler writes the credential into: the CfnSecret (and the KMS grants) that aws-cdk's `Secret` would
+ * make, where it would make it, so that the template is the same. Not the `Secret` itself: readers use the credential's
+ * `secret`, whose ARN comes from the custom resource, and a second `Secret` per credential costs synth time (about 0.3
+ * of the baseline's at 240 credentials).
+ */
+function secretResource(credential: Construct, props: ServiceSpecificCredentialProps, strategy?: RotationStrategy): secretsmanager.CfnSecret {
+  const secret = new secretsmanager.CfnSecret(new Construct(credential, 'Secret'), 'Resource', {
+    description: `${props.service.serviceName} credential of ${credential.node.path}`,
+    name: props.secretName,
+    kmsKeyId: props.encryptionKey?.keyArn,
+    generateSecretString: {},
+  });
+  secret.applyRemovalPolicy(RemovalPolicy.DESTROY);
+  if (props.encryptionKey) {
+    // As `Secret` grants: Secrets Manager may use the key for the account's callers.
+    const stack = Stack.of(credential);
+    const principal = new kms.ViaServicePrincipal(`secretsmanager.${stack.region}.amazonaws.com`, new iam.AccountPrincipal(stack.account));
+    props.encryptionKey.grantEncryptDecrypt(principal);
+    props.encryptionKey.grant(principal, 'kms:CreateGrant', 'kms:DescribeKey');
+  }
+  if (strategy) {
+    // A rotation has no resource properties: the secret tells it the strategy.
+    secret.tags.setTag(ROTATION_TAG, strategy);
+  } else {
+    suppress(secret, {
+      id: 'AwsSolutions-SMG4',
+      reason: 'IAM issues the value, without a rotation schedule: it changes when resetSerial changes (IAM ResetServiceSpecificCredential).',
+    });
+  }
+  return secret;
 }
