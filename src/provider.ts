@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Aws, CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,12 +7,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
+import { Lanes } from './lanes';
 import { CredentialSlots, SecretNames } from './ledgers';
 import { suppress } from './nag';
 import { UserPolicies } from './user-policies';
-
-/** How many credentials of one stack CloudFormation creates, updates or deletes at once. */
-export const CONCURRENT_CREDENTIALS = 10;
 
 /**
  * The handler Lambda and its role, one per stack, shared by every credential in the stack; and what those credentials
@@ -29,18 +27,16 @@ export class CredentialProvider extends Construct {
 
   public readonly role: iam.Role;
   public readonly function: lambda.Function;
+  /** The stack's credential custom resources, in lanes of one after another. */
+  public readonly lanes: Lanes;
   /** The secret names the stack's credentials hold. */
   public readonly secretNames = new SecretNames();
   /** The IAM slots (user and service) the app's credentials hold, in this stack and the app's others. */
   public readonly slots: CredentialSlots;
+  private readonly userPolicies: UserPolicies;
   private readonly secretTagValue = Aws.STACK_ID;
   private readonly keys = new Set<kms.IKey>();
   private rotationGrant?: IDependable;
-  /** The stack's credential custom resources, in the order they were added. */
-  private readonly queue: CfnResource[] = [];
-  /** The links the last synthesis added: formed again, from the app as it is then, by the next one. */
-  private links: Array<[CfnResource, CfnResource]> = [];
-  private readonly userPolicies: UserPolicies;
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
     super(scope, id);
@@ -50,6 +46,7 @@ export class CredentialProvider extends Construct {
       description: 'Creates, resets and deletes IAM service-specific credentials and stores them in Secrets Manager',
     });
     this.userPolicies = new UserPolicies(this, this.role);
+    this.lanes = new Lanes(Stack.of(this));
     this.slots = CredentialSlots.of(this);
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     logGroup.grantWrite(this.role);
@@ -116,39 +113,6 @@ export class CredentialProvider extends Construct {
   }
 
   /**
-   * Orders a credential's custom resource after the one CONCURRENT_CREDENTIALS places before it, so that CloudFormation
-   * sends at most that many of this stack's events to the handler at once, creating, updating or deleting. IAM's rate
-   * is the account's: hundreds of events at once only throttle each other (and every other IAM caller) while the
-   * earliest wait the longest, and more at once does not make IAM any faster.
-   */
-  public enqueue(resource: CfnResource): void {
-    // The app may still add dependencies of its own: the lanes are formed once they are final (validation comes after
-    // the app's construct dependencies became DependsOn).
-    if (this.queue.push(resource) === 1) this.node.addValidation({ validate: () => this.formLanes() });
-  }
-
-  /**
-   * A link that would close a cycle with the app's own ordering (an earlier credential that depends on, or refers
-   * to, a later one) is left out: CloudFormation would refuse the template ("Circular dependency between resources").
-   */
-  private formLanes(): string[] {
-    this.links.forEach(([resource, before]) => resource.removeDependency(before));
-    this.links = [];
-    const graph = new ResourceGraph(Stack.of(this));
-    const lanes: CfnResource[] = [];
-    this.queue.forEach((resource, i) => {
-      const before = lanes[i % CONCURRENT_CREDENTIALS];
-      if (before && !resource.obtainResourceDependencies().includes(before) && !graph.reaches(before, resource)) {
-        resource.addDependency(before);
-        graph.link(resource, before);
-        this.links.push([resource, before]);
-      }
-      lanes[i % CONCURRENT_CREDENTIALS] = resource;
-    });
-    return [];
-  }
-
-  /**
    * Lets the handler manage this user's credentials and write this secret, nothing else. Returns what the
    * custom resource must depend on, so that its first call does not race the grant.
    */
@@ -195,70 +159,3 @@ export class CredentialProvider extends Construct {
  * pins the logical ids that follow from it.
  */
 const PROVIDER_ID = 'ServiceSpecificCredentialProvider';
-
-/** What each resource of a stack waits for in CloudFormation: its DependsOn, Ref and Fn::GetAtt. */
-class ResourceGraph {
-  private readonly byLogicalId = new Map<string, CfnResource>();
-  private readonly edges = new Map<CfnResource, Set<CfnResource>>();
-
-  constructor(private readonly stack: Stack) {
-    for (const c of stack.node.findAll()) {
-      if (CfnResource.isCfnResource(c) && Stack.of(c) === stack) this.byLogicalId.set(stack.resolve(c.logicalId), c);
-    }
-  }
-
-  /** Whether `from` waits, directly or through others, for `to`. */
-  public reaches(from: CfnResource, to: CfnResource): boolean {
-    const seen = new Set<CfnResource>([from]);
-    const todo = [from];
-    for (let r = todo.pop(); r; r = todo.pop()) {
-      for (const next of this.waitsFor(r)) {
-        if (next === to) return true;
-        if (!seen.has(next)) {
-          seen.add(next);
-          todo.push(next);
-        }
-      }
-    }
-    return false;
-  }
-
-  public link(from: CfnResource, to: CfnResource): void {
-    this.waitsFor(from).add(to);
-  }
-
-  private waitsFor(resource: CfnResource): Set<CfnResource> {
-    let found = this.edges.get(resource);
-    if (!found) {
-      const ids = new Set<string>();
-      collectReferences(this.stack.resolve((resource as unknown as { _toCloudFormation(): object })._toCloudFormation()), ids);
-      found = new Set([...ids].map((id) => this.byLogicalId.get(id)).filter((r): r is CfnResource => r !== undefined && r !== resource));
-      this.edges.set(resource, found);
-    }
-    return found;
-  }
-}
-
-function collectReferences(node: unknown, into: Set<string>): void {
-  if (Array.isArray(node)) {
-    node.forEach((x) => collectReferences(x, into));
-  } else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'Ref' && typeof value === 'string') {
-        into.add(value);
-      } else if (key === 'Fn::GetAtt') {
-        into.add(String(Array.isArray(value) ? value[0] : value).split('.')[0]);
-      } else if (key === 'DependsOn') {
-        [value].flat().forEach((id) => into.add(String(id)));
-      } else if (key === 'Fn::Sub') {
-        const [template, variables] = [value].flat();
-        // ${Name} and ${Name.Attribute} refer to resources; ${!Literal} is text.
-        for (const [, name] of String(template).matchAll(/\$\{([^!][^}.]*)[^}]*\}/g)) into.add(name);
-        collectReferences(variables, into);
-      } else {
-        collectReferences(value, into);
-      }
-    }
-  }
-}
-

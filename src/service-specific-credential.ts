@@ -156,7 +156,10 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
     // The first IAM call must not race the policy that allows it. (The role's own policy is already ordered
     // before the custom resource: the resource references the function, which depends on that policy.)
     cfnResource.node.addDependency(grant);
-    provider.enqueue(cfnResource);
+    // What the properties refer to, which the lanes cannot read from a plain CfnResource. The function is left out:
+    // every credential waits for it, so it cannot order one credential after another.
+    const userResource = props.user.node.defaultChild;
+    provider.lanes.add(cfnResource, CfnResource.isCfnResource(userResource) ? [cfnSecret, userResource] : [cfnSecret]);
     this.pair = [cfnResource, cfnSecret];
     if (props.removalPolicy !== undefined) this.applyRemovalPolicy(props.removalPolicy);
     if (props.rotation) scheduleRotation(this, cfnSecret, provider, props.rotation, checked.schedule!, cfnResource);

@@ -1,0 +1,192 @@
+import {
+  CfnResource, DefaultTokenResolver, IPostProcessor, IResolvable, IResolveContext, Lazy, Reference, Stack, StringConcat,
+  Tokenization, TreeInspector,
+} from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** How many credentials of one stack CloudFormation creates, updates or deletes at once. */
+export const CONCURRENT_CREDENTIALS = 10;
+
+/**
+ * The stack's credentials in lanes: each credential's custom resource waits for the one CONCURRENT_CREDENTIALS places
+ * before it, so that CloudFormation sends at most that many of this stack's events to the handler at once, creating,
+ * updating or deleting. IAM's rate is the account's: hundreds of events at once only throttle each other (and every
+ * other IAM caller) while the earliest wait the longest, and more at once does not make IAM any faster.
+ *
+ * A link that would close a cycle with the app's own ordering (an earlier credential that depends on, or refers to,
+ * a later one) is left out: CloudFormation would refuse the template ("Circular dependency between resources").
+ *
+ * The links are not added to the construct tree. They are rendered into each custom resource's `DependsOn` when the
+ * template is written, the one moment at which the app's ordering is final (every aspect applied, every construct
+ * dependency turned into a resource dependency), and formed afresh for each synthesis.
+ */
+export class Lanes {
+  private readonly queue: CfnResource[] = [];
+  /** What each credential's custom resource refers to in its properties, which only the construct can read. */
+  private readonly references = new Map<CfnResource, CfnResource[]>();
+  /** The links of the current synthesis: a custom resource and the one it waits for. */
+  private links?: Map<CfnResource, CfnResource>;
+  private linkedQueueLength = 0;
+  /** The custom resources rendered since the links were formed. */
+  private readonly rendered = new Set<CfnResource>();
+
+  constructor(private readonly stack: Stack) {}
+
+  /** Adds a credential's custom resource at the end of the queue. */
+  public add(resource: CfnResource, references: CfnResource[]): void {
+    this.references.set(resource, references);
+    if (this.queue.push(resource) <= CONCURRENT_CREDENTIALS) return; // the first of its lane: it waits for none
+    resource.addOverride('DependsOn', Lazy.uncachedList({ produce: (context) => this.dependsOn(resource, context) }));
+  }
+
+  /** The resource's `DependsOn` as aws-cdk-lib renders it (sorted by construct path), with its lane's link. */
+  private dependsOn(resource: CfnResource, context: IResolveContext): string[] | undefined {
+    // aws-cdk-lib resolves every resource once more, before validation, to find references between stacks: DependsOn
+    // holds none, and the links need not be formed for it.
+    if (context.preparing) return undefined;
+    // A synthesis renders each custom resource once: one rendered again is a new synthesis, of an app that may have
+    // changed since (a dependency added, a credential added).
+    if (!this.links || this.rendered.has(resource) || this.linkedQueueLength !== this.queue.length) {
+      this.links = this.formLinks();
+      this.linkedQueueLength = this.queue.length;
+      this.rendered.clear();
+    }
+    this.rendered.add(resource);
+    const before = this.links.get(resource);
+    const dependencies = [...resource.obtainResourceDependencies(), ...before ? [before] : []];
+    return dependencies.sort((a, b) => a.node.path.localeCompare(b.node.path)).map((r) => r.logicalId);
+  }
+
+  private formLinks(): Map<CfnResource, CfnResource> {
+    const graph = new ResourceGraph(this.stack, this.references);
+    const links = new Map<CfnResource, CfnResource>();
+    /** Whether `from` waits for `to` through the app's ordering and the links made so far. */
+    const waits = (from: CfnResource, to: CfnResource): boolean => {
+      const seen = new Set([from]);
+      const todo = [from];
+      for (let r = todo.pop(); r; r = todo.pop()) {
+        const link = links.get(r);
+        for (const next of link ? [...graph.credentialsBefore(r), link] : graph.credentialsBefore(r)) {
+          if (next === to) return true;
+          if (!seen.has(next)) {
+            seen.add(next);
+            todo.push(next);
+          }
+        }
+      }
+      return false;
+    };
+    const lanes: CfnResource[] = [];
+    this.queue.forEach((resource, i) => {
+      const before = lanes[i % CONCURRENT_CREDENTIALS];
+      if (before && !resource.obtainResourceDependencies().includes(before) && !waits(before, resource)) links.set(resource, before);
+      lanes[i % CONCURRENT_CREDENTIALS] = resource;
+    });
+    return links;
+  }
+}
+
+/**
+ * What each resource of a stack waits for in CloudFormation, as far as aws-cdk-lib's public API shows it: its
+ * `DependsOn`, and the `Ref`, `Fn::GetAtt` and `Fn::Sub` in the properties of a resource class generated from the
+ * CloudFormation specification. Not seen: raw overrides (`addPropertyOverride`), and the properties of a plain
+ * `CfnResource` other than a credential's.
+ */
+class ResourceGraph {
+  private byLogicalId?: Map<string, CfnResource>;
+  /** For each resource visited, the credentials (their custom resources) it waits for, directly or through others. */
+  private readonly before = new Map<CfnResource, Set<CfnResource>>();
+
+  constructor(private readonly stack: Stack, private readonly credentials: Map<CfnResource, CfnResource[]>) {}
+
+  public credentialsBefore(resource: CfnResource): Set<CfnResource> {
+    let found = this.before.get(resource);
+    if (found) return found;
+    // A cycle of the app's own is CloudFormation's to refuse; here it only must not recurse forever.
+    this.before.set(resource, NONE);
+    for (const next of this.waitsFor(resource)) {
+      const through = this.credentialsBefore(next);
+      if (this.credentials.has(next) || through.size) {
+        found ??= new Set();
+        if (this.credentials.has(next)) found.add(next);
+        through.forEach((c) => found!.add(c));
+      }
+    }
+    this.before.set(resource, found ?? NONE);
+    return found ?? NONE;
+  }
+
+  private waitsFor(resource: CfnResource): CfnResource[] {
+    const dependencies = resource.obtainResourceDependencies();
+    const known = this.credentials.get(resource);
+    if (known) return [...dependencies, ...known];
+    const properties = inspectedProperties(resource);
+    if (!properties) return dependencies;
+    const recorder = new ReferenceRecorder();
+    const names = new Set<string>();
+    // `preparing`, as aws-cdk-lib's own search for references resolves: this is a look, not the template.
+    collectNames(Tokenization.resolve(properties, { scope: this.stack, resolver: recorder, preparing: true }), names);
+    const targets = [...recorder.targets].filter((t): t is CfnResource => CfnResource.isCfnResource(t) && Stack.of(t) === this.stack);
+    return [...dependencies, ...targets, ...[...names].flatMap((name) => this.named(name) ?? [])];
+  }
+
+  /** The resource of a logical id written out (not a reference token), e.g. in an `Fn::Sub` template. */
+  private named(logicalId: string): CfnResource | undefined {
+    this.byLogicalId ??= new Map(this.stack.node.findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === this.stack)
+      .map((r) => [this.stack.resolve(r.logicalId), r]));
+    return this.byLogicalId.get(logicalId);
+  }
+}
+
+/**
+ * Resolves as aws-cdk-lib does, noting where each reference (`Ref`, `Fn::GetAtt`) points, which is quicker than
+ * looking its logical id up after. References are left out of the result, which is read only for names written out.
+ */
+class ReferenceRecorder extends DefaultTokenResolver {
+  public readonly targets = new Set<IConstruct>();
+
+  constructor() {
+    super(new StringConcat());
+  }
+
+  public resolveToken(token: IResolvable, context: IResolveContext, postProcessor: IPostProcessor): unknown {
+    if (!(token instanceof Reference)) return super.resolveToken(token, context, postProcessor);
+    this.targets.add(token.target);
+    return undefined;
+  }
+}
+
+const NONE: Set<CfnResource> = new Set();
+
+/** The properties of a resource class generated from the CloudFormation specification, as `cdk synth`'s tree shows them. */
+function inspectedProperties(resource: CfnResource): unknown {
+  const inspectable = resource as CfnResource & { inspect?: (inspector: TreeInspector) => void };
+  if (typeof inspectable.inspect !== 'function') return undefined;
+  const inspector = new TreeInspector();
+  inspectable.inspect(inspector);
+  return inspector.attributes['aws:cdk:cloudformation:props'];
+}
+
+/** The logical ids written out in a resolved value: in `Ref`, `Fn::GetAtt` and `Fn::Sub`, pseudo parameters aside. */
+function collectNames(node: unknown, into: Set<string>): void {
+  const add = (name: string) => name.startsWith('AWS::') || into.add(name);
+  if (Array.isArray(node)) {
+    node.forEach((x) => collectNames(x, into));
+  } else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Ref' && typeof value === 'string') {
+        add(value);
+      } else if (key === 'Fn::GetAtt') {
+        add(String(Array.isArray(value) ? value[0] : value).split('.')[0]);
+      } else if (key === 'Fn::Sub') {
+        const [template, variables] = [value].flat();
+        // ${Name} and ${Name.Attribute} refer to resources; ${!Literal} is text.
+        for (const [, name] of String(template).matchAll(/\$\{([^!][^}.]*)[^}]*\}/g)) add(name);
+        collectNames(variables, into);
+      } else {
+        collectNames(value, into);
+      }
+    }
+  }
+}
