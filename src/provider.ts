@@ -65,51 +65,8 @@ export class CredentialProvider extends Construct {
       environment: { [STACK_ID_VARIABLE]: Aws.STACK_ID },
       description: 'cdk-service-specific-credential: custom resource handler for IAM service-specific credentials',
     });
-    // Secrets: one statement for any number of credentials. Only the stack's own credential secrets carry both tags,
-    // and only CloudFormation can set aws:cloudformation:stack-id. GetSecretValue reads back the handler's own writes
-    // (a repeated event, the resetSerial a value was issued for). UpdateSecretVersionStage moves the labels that record
-    // which credentials each resource owns, and AWSCURRENT back to the old credential's value after a rollback.
-    const secretsArn = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
-      resources: [secretsArn],
-      conditions: { StringEquals: this.ownSecretConditions() },
-    }));
-    // DescribeSecret, which reveals no value, on the stack's tag alone: so that a secret without CloudFormation's tag
-    // gets a FAILED answer that says so, instead of AccessDenied until the deadline.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['secretsmanager:DescribeSecret'],
-      resources: [secretsArn],
-      conditions: { StringEquals: { [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue } },
-    }));
-
-    // Delete and List reveal no secret, and must work for users no longer in the template: CloudFormation updates
-    // the policies above before it deletes a replaced or removed credential, and a rollback runs the other way.
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['iam:DeleteServiceSpecificCredential', 'iam:ListServiceSpecificCredentials'],
-      resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
-    }));
-
-    // cdk-nag reads these from the template, so users of cdk-nag see no findings for what is deliberate here.
-    suppress(this.role.node.findChild('DefaultPolicy'), {
-      id: 'AwsSolutions-IAM5',
-      reason: 'Any secret, but only under the condition that it carries the tags with this stack\'s id, which only the '
-        + 'credential secrets of this stack carry (aws:cloudformation:stack-id is set by CloudFormation only): one '
-        + 'statement for any number of credentials.',
-      applies_to: ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'],
-    });
-    suppress(this.role.node.findChild('DefaultPolicy'), {
-      id: 'AwsSolutions-IAM5',
-      reason: 'Only DeleteServiceSpecificCredential and ListServiceSpecificCredentials, which reveal no secret, on any '
-        + 'user: the credential of a user that a stack update removed or replaced is deleted after the update has '
-        + 'already taken that user out of the policies that scope Create, Reset and Update.',
-      applies_to: ['Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*'],
-    });
-    suppress(this.function, {
-      id: 'AwsSolutions-L1',
-      reason: 'The runtime is lambda.determineLatestNodeRuntime(), the newest Node.js runtime that every region '
-        + 'of the partition offers, and the handler is bundled for it.',
-    });
+    this.grantStackAccess();
+    this.suppressDeliberateFindings();
   }
 
   /**
@@ -141,6 +98,56 @@ export class CredentialProvider extends Construct {
     });
     this.rotationGrant = new DependencyGroup(this.function.node.findChild('RotationInvoke'));
     return this.rotationGrant;
+  }
+
+  /** The role's grants on the stack's secrets and on its users' credentials beyond the users' own policies. */
+  private grantStackAccess(): void {
+    // Secrets: one statement for any number of credentials. Only the stack's own credential secrets carry both tags,
+    // and only CloudFormation can set aws:cloudformation:stack-id. GetSecretValue reads back the handler's own writes
+    // (a repeated event, the resetSerial a value was issued for). UpdateSecretVersionStage moves the labels that record
+    // which credentials each resource owns, and AWSCURRENT back to the old credential's value after a rollback.
+    const secretsArn = Stack.of(this).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:PutSecretValue', 'secretsmanager:GetSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      resources: [secretsArn],
+      conditions: { StringEquals: this.ownSecretConditions() },
+    }));
+    // DescribeSecret, which reveals no value, on the stack's tag alone: so that a secret without CloudFormation's tag
+    // gets a FAILED answer that says so, instead of AccessDenied until the deadline.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:DescribeSecret'],
+      resources: [secretsArn],
+      conditions: { StringEquals: { [`aws:ResourceTag/${SECRET_TAG}`]: this.secretTagValue } },
+    }));
+    // Delete and List reveal no secret, and must work for users no longer in the template: CloudFormation updates
+    // the policies above before it deletes a replaced or removed credential, and a rollback runs the other way.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['iam:DeleteServiceSpecificCredential', 'iam:ListServiceSpecificCredentials'],
+      resources: [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' })],
+    }));
+  }
+
+  /** cdk-nag reads these from the template, so users of cdk-nag see no findings for what is deliberate here. */
+  private suppressDeliberateFindings(): void {
+    suppress(this.role.node.findChild('DefaultPolicy'), {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Any secret, but only under the condition that it carries the tags with this stack\'s id, which only the '
+        + 'credential secrets of this stack carry (aws:cloudformation:stack-id is set by CloudFormation only): one '
+        + 'statement for any number of credentials.',
+      applies_to: ['Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*'],
+    });
+    suppress(this.role.node.findChild('DefaultPolicy'), {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Only DeleteServiceSpecificCredential and ListServiceSpecificCredentials, which reveal no secret, on any '
+        + 'user: the credential of a user that a stack update removed or replaced is deleted after the update has '
+        + 'already taken that user out of the policies that scope Create, Reset and Update.',
+      applies_to: ['Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*'],
+    });
+    suppress(this.function, {
+      id: 'AwsSolutions-L1',
+      reason: 'The runtime is lambda.determineLatestNodeRuntime(), the newest Node.js runtime that every region '
+        + 'of the partition offers, and the handler is bundled for it.',
+    });
   }
 
   /** The condition only this stack's credential secrets meet: both tags, one of which only CloudFormation can set. */
