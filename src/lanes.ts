@@ -1,8 +1,7 @@
 import {
   CfnResource, DefaultTokenResolver, IPostProcessor, IResolvable, IResolveContext, Lazy, Reference, Stack, StringConcat,
-  Tokenization, TreeInspector,
+  Token, Tokenization, TreeInspector,
 } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
 
 /** How many credentials of one stack CloudFormation creates, updates or deletes at once. */
 export const CONCURRENT_CREDENTIALS = 10;
@@ -96,6 +95,8 @@ class ResourceGraph {
   private byLogicalId?: Map<string, CfnResource>;
   /** For each resource visited, the credentials (their custom resources) it waits for, directly or through others. */
   private readonly before = new Map<CfnResource, Set<CfnResource>>();
+  /** What each token other than a reference refers to, once resolved. */
+  private readonly resolved = new Map<IResolvable, Set<CfnResource>>();
 
   constructor(private readonly stack: Stack, private readonly credentials: Map<CfnResource, CfnResource[]>) {}
 
@@ -116,44 +117,74 @@ class ResourceGraph {
     return found ?? NONE;
   }
 
-  private waitsFor(resource: CfnResource): CfnResource[] {
-    const dependencies = resource.obtainResourceDependencies();
+  private waitsFor(resource: CfnResource): Set<CfnResource> {
+    const waits = new Set(resource.obtainResourceDependencies());
     const known = this.credentials.get(resource);
-    if (known) return [...dependencies, ...known];
-    const properties = inspectedProperties(resource);
-    if (!properties) return dependencies;
-    const recorder = new ReferenceRecorder();
-    const names = new Set<string>();
-    // `preparing`, as aws-cdk-lib's own search for references resolves: this is a look, not the template.
-    collectNames(Tokenization.resolve(properties, { scope: this.stack, resolver: recorder, preparing: true }), names);
-    const targets = [...recorder.targets].filter((t): t is CfnResource => CfnResource.isCfnResource(t) && Stack.of(t) === this.stack);
-    return [...dependencies, ...targets, ...[...names].flatMap((name) => this.named(name) ?? [])];
+    if (known) known.forEach((r) => waits.add(r));
+    else this.referencesIn(inspectedProperties(resource), waits);
+    return waits;
   }
 
-  /** The resource of a logical id written out (not a reference token), e.g. in an `Fn::Sub` template. */
-  private named(logicalId: string): CfnResource | undefined {
+  /**
+   * What a value refers to, walked rather than resolved: a reference token by where it points, any other token by
+   * what it resolves to (each token once: every credential's secret carries the same stack id token, for one).
+   */
+  private referencesIn(value: unknown, into: Set<CfnResource>): void {
+    if (typeof value === 'string') {
+      if (Token.isUnresolved(value)) Tokenization.reverseString(value).tokens.forEach((t) => this.referencesOf(t, into));
+    } else if (typeof value === 'number') {
+      const token = Tokenization.reverseNumber(value);
+      if (token) this.referencesOf(token, into);
+    } else if (Tokenization.isResolvable(value)) {
+      this.referencesOf(value, into);
+    } else if (Array.isArray(value)) {
+      const token = Tokenization.reverseList(value);
+      if (token) this.referencesOf(token, into);
+      else value.forEach((v) => this.referencesIn(v, into));
+    } else if (value && typeof value === 'object') {
+      this.named(value, into);
+      Object.values(value).forEach((v) => this.referencesIn(v, into));
+    }
+  }
+
+  private referencesOf(token: IResolvable, into: Set<CfnResource>): void {
+    if (token instanceof Reference) {
+      if (CfnResource.isCfnResource(token.target) && Stack.of(token.target) === this.stack) into.add(token.target);
+      return;
+    }
+    let found = this.resolved.get(token);
+    if (!found) {
+      found = new Set();
+      this.resolved.set(token, found);
+      // `preparing`, as aws-cdk-lib's own search for references resolves: this is a look, not the template.
+      const value = Tokenization.resolve(token, { scope: this.stack, resolver: new FollowReferences(), preparing: true });
+      this.referencesIn(value, found);
+    }
+    found.forEach((r) => into.add(r));
+  }
+
+  /** The resources an object names by logical id, written out (not a reference token), e.g. in an `Fn::Sub` template. */
+  private named(value: object, into: Set<CfnResource>): void {
+    const names = namesIn(value);
+    if (!names.length) return;
     this.byLogicalId ??= new Map(this.stack.node.findAll()
       .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === this.stack)
       .map((r) => [this.stack.resolve(r.logicalId), r]));
-    return this.byLogicalId.get(logicalId);
+    for (const name of names) {
+      const resource = this.byLogicalId.get(Token.isUnresolved(name) ? this.stack.resolve(name) : name);
+      if (resource) into.add(resource);
+    }
   }
 }
 
-/**
- * Resolves as aws-cdk-lib does, noting where each reference (`Ref`, `Fn::GetAtt`) points, which is quicker than
- * looking its logical id up after. References are left out of the result, which is read only for names written out.
- */
-class ReferenceRecorder extends DefaultTokenResolver {
-  public readonly targets = new Set<IConstruct>();
-
+/** Resolves as aws-cdk-lib does, but leaves reference tokens in place, to be followed where they point. */
+class FollowReferences extends DefaultTokenResolver {
   constructor() {
     super(new StringConcat());
   }
 
   public resolveToken(token: IResolvable, context: IResolveContext, postProcessor: IPostProcessor): unknown {
-    if (!(token instanceof Reference)) return super.resolveToken(token, context, postProcessor);
-    this.targets.add(token.target);
-    return undefined;
+    return token instanceof Reference ? token : super.resolveToken(token, context, postProcessor);
   }
 }
 
@@ -168,25 +199,18 @@ function inspectedProperties(resource: CfnResource): unknown {
   return inspector.attributes['aws:cdk:cloudformation:props'];
 }
 
-/** The logical ids written out in a resolved value: in `Ref`, `Fn::GetAtt` and `Fn::Sub`, pseudo parameters aside. */
-function collectNames(node: unknown, into: Set<string>): void {
-  const add = (name: string) => name.startsWith('AWS::') || into.add(name);
-  if (Array.isArray(node)) {
-    node.forEach((x) => collectNames(x, into));
-  } else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'Ref' && typeof value === 'string') {
-        add(value);
-      } else if (key === 'Fn::GetAtt') {
-        add(String(Array.isArray(value) ? value[0] : value).split('.')[0]);
-      } else if (key === 'Fn::Sub') {
-        const [template, variables] = [value].flat();
-        // ${Name} and ${Name.Attribute} refer to resources; ${!Literal} is text.
-        for (const [, name] of String(template).matchAll(/\$\{([^!][^}.]*)[^}]*\}/g)) add(name);
-        collectNames(variables, into);
-      } else {
-        collectNames(value, into);
-      }
+/** The logical ids an object itself names: its `Ref`, its `Fn::GetAtt`, or those in its `Fn::Sub` template. */
+function namesIn(node: object): string[] {
+  const names: string[] = [];
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'Ref' && typeof value === 'string') {
+      names.push(value);
+    } else if (key === 'Fn::GetAtt') {
+      names.push(String(Array.isArray(value) ? value[0] : value).split('.')[0]);
+    } else if (key === 'Fn::Sub') {
+      // ${Name} and ${Name.Attribute} refer to resources; ${!Literal} is text.
+      for (const [, name] of String([value].flat()[0]).matchAll(/\$\{([^!][^}.]*)[^}]*\}/g)) names.push(name);
     }
   }
+  return names.filter((name) => !name.startsWith('AWS::'));
 }
