@@ -1,14 +1,19 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse, Context as LambdaContext } from 'aws-lambda';
-import type { Context } from './context';
-import { Iam, UserError } from './iam';
-import { Outcome, onCreate, onDelete, onUpdate } from './lifecycle';
-import { respond } from './respond';
-import { OutOfTime, StillDenied, abortableSleep, errorCode } from './retry';
-import { RotationEvent, isRotationEvent, onRotation } from './rotation';
-import { Secrets } from './secrets';
-import { checkEventStack } from './stack-binding';
+import { Iam } from './aws/iam';
+import { respond } from './aws/respond';
+import { abortableSleep } from './aws/retry';
+import { Secrets } from './aws/secrets';
+import { OutOfTime, StillDenied, UserError, errorCode } from './logic/errors';
+import { failedCreateId } from './logic/physical-id';
+import { checkEventStack } from './logic/stack-binding';
+import { RotationEvent, isRotationEvent, onRotation } from './rotation/steps';
+import type { Context } from './shared/context';
+import type { Outcome } from './stack/common';
+import { onCreate } from './stack/create';
+import { onDelete } from './stack/delete';
+import { onUpdate } from './stack/update';
 import { STACK_ID_VARIABLE, type CredentialResourceProperties as Props } from '../src/handler-contract';
 
 /** Time kept back from the Lambda timeout to undo half-done work and answer CloudFormation. */
@@ -137,7 +142,7 @@ function answer(
 
 /** A failed CREATE gets an id that names no credential, so the DELETE CloudFormation sends next touches nothing. */
 function failedPhysicalId(event: CloudFormationCustomResourceEvent): string {
-  return event.RequestType === 'Create' ? `failed-create-${event.RequestId}` : event.PhysicalResourceId;
+  return event.RequestType === 'Create' ? failedCreateId(event.RequestId) : event.PhysicalResourceId;
 }
 
 /** @param subject what the work was for, named when it ran out of time */

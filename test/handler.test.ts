@@ -25,8 +25,8 @@ import {
   ACCOUNT, OWNED_SECRET_TAGS, SECRET_ARN, STACK_ID, ResponseCatcher, apiKeyCredential, createEvent, credentialId, deleteEvent, issuedSecrets,
   lambdaContext, passwordCredential, props, updateEvent,
 } from './handler-harness';
+import { abortableSleep } from '../lambda/aws/retry';
 import { makeHandler } from '../lambda/handler';
-import { abortableSleep } from '../lambda/retry';
 import type { CredentialResourceProperties } from '../src/handler-contract';
 
 const iam = mockClient(IAMClient);
@@ -881,8 +881,23 @@ describe('invariant 4: after a failed CREATE, the DELETE for its physical id tou
 });
 
 describe('invariant 5: eventual consistency is retried, user errors fail fast', () => {
+  test('a user created moments ago, whom IAM does not show yet, is waited for with growing backoff until it succeeds', async () => {
+    const notYet = iamError(NoSuchEntityException, 'The user with name alice cannot be found.');
+    iam.on(CreateServiceSpecificCredentialCommand).rejectsOnce(notYet).rejectsOnce(notYet).rejectsOnce(notYet)
+      .resolves({ ServiceSpecificCredential: passwordCredential() });
+    // What a NoSuchEntity means is asked of IAM: the user's credentials for no particular service.
+    iam.on(ListServiceSpecificCredentialsCommand, { UserName: 'alice' }, true).rejectsOnce(notYet).rejectsOnce(notYet).rejectsOnce(notYet);
+
+    const response = await run(createEvent(props(), base()));
+
+    expect(iam).toHaveReceivedCommandTimes(CreateServiceSpecificCredentialCommand, 4);
+    expect(iam).toHaveReceivedCommandTimes(ListServiceSpecificCredentialsCommand, 3);
+    expect(sleeps).toHaveLength(3);
+    expect(sleeps[2]).toBeGreaterThan(sleeps[0]);
+    expect(response.Status).toBe('SUCCESS');
+  });
+
   test.each([
-    ['a user created moments ago', iamError(NoSuchEntityException, 'The user with name alice cannot be found.')],
     ['a policy still propagating', awsError('AccessDenied', 403, 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized')],
     ['throttling', awsError('Throttling', 400, 'Rate exceeded')],
     ['an internal failure', awsError('ServiceFailure', 500)],

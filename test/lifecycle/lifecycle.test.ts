@@ -250,8 +250,43 @@ test('the 2-credential limit fails fast with the existing ids, and the rollback 
   expect(localAws.credentials({ userName: 'ci-bot' }).map((c) => c.ServiceSpecificCredentialId).sort()).toEqual([...existing].sort());
 });
 
+test('a just-created user that IAM does not show yet is waited for until the credential is created', async () => {
+  // Not visible to any call yet: Create, and the List that asks IAM what Create's NoSuchEntity meant.
+  const error = { code: 'NoSuchEntity', status: 404, message: 'The user with name ci-bot cannot be found.' };
+  localAws.inject({ service: 'iam', operation: 'CreateServiceSpecificCredential', times: 4, error });
+  localAws.inject({ service: 'iam', operation: 'ListServiceSpecificCredentials', times: 4, error });
+
+  const deployment = await deploy(example());
+
+  const calls = deployment.invocations[0].calls.filter((c) => c.startsWith('iam:'));
+  expect(calls).toEqual([
+    ...Array(4).fill(['iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> NoSuchEntity']).flat(),
+    'iam:CreateServiceSpecificCredential -> ok',
+  ]);
+  expect(deployment.invocations[0].response).toMatchObject({ Status: 'SUCCESS' });
+  expectSecretMatchesIam('ci-bot');
+});
+
+test('a service IAM does not support fails the CREATE at once, decided by a call, whatever IAM\'s wording', async () => {
+  const synth = synthesize((app) => {
+    const stack = new Stack(app, 'Unsupported');
+    const user = new iam.User(stack, 'GitUser', { userName: 'ci-bot' });
+    new ServiceSpecificCredential(stack, 'Key', { user, service: CredentialService.of('nosuch.amazonaws.com'), expiresAfter: Duration.days(30) });
+    return stack;
+  });
+  const deployment = await cfn.deploy(synth);
+
+  expectWellBehaved(deployment, synth);
+
+  const [create] = deployment.invocations;
+  expect(create.response!.Status).toBe('FAILED');
+  expect(create.response!.Reason).toMatch(/^IAM does not support service-specific credentials for 'nosuch.amazonaws.com' \(user 'ci-bot'\): /);
+  expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual([
+    'iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> ok',
+  ]);
+});
+
 test.each([
-  ['a just-created user answering NoSuchEntity', { code: 'NoSuchEntity', status: 404, message: 'The user with name ci-bot cannot be found.' }],
   ['throttling', { code: 'Throttling', status: 400, message: 'Rate exceeded' }],
   ['a 5xx', { code: 'ServiceUnavailable', status: 503, message: 'Service unavailable' }],
 ])('%s is retried until the credential is created', async (_, error) => {
@@ -278,7 +313,9 @@ test('an imported user that does not exist fails within seconds, saying so; a us
   expect(create.event.ResourceProperties).toMatchObject({ UserExists: 'true' });
   expect(create.response!.Status).toBe('FAILED');
   expect(create.response!.Reason).toMatch(/^IAM user 'no-such-user' does not exist. The stack imports it \(iam.User.fromUserName or fromUserArn\)/);
-  expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual(['iam:CreateServiceSpecificCredential -> NoSuchEntity']);
+  expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual([
+    'iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> NoSuchEntity',
+  ]);
   expect(create.durationMs).toBeLessThan(5_000);
   // The example's own user (an iam.User of the stack) is not marked, so a NoSuchEntity from it is waited out (above).
   const own = Object.values(example().template.Resources).filter((r) => r.Type === CR);

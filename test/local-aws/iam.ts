@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError, notFound, validation } from './errors';
+import { AwsError, NOT_FOUND_WORDINGS, Wordings, defaultWordings, notFound, validation } from './errors';
 
 // IAM's users and service-specific credentials, with the behaviour recorded against real AWS
 // (see shared/reference/iam-service-specific-credentials.md).
@@ -32,7 +32,10 @@ export class Iam {
   public readonly users = new Map<string, { UserName: string; UserId: string; Arn: string; Path: string; CreateDate: Date }>();
   public readonly credentials: StoredCredential[] = [];
 
-  constructor(public readonly accountId: string) {
+  private readonly says: (typeof NOT_FOUND_WORDINGS)[Wordings];
+
+  constructor(public readonly accountId: string, wordings: Wordings = defaultWordings()) {
+    this.says = NOT_FOUND_WORDINGS[wordings];
     this.createUser(CALLER);
   }
 
@@ -92,7 +95,7 @@ export class Iam {
   private user(name: string) {
     checkUserName(name);
     const user = this.users.get(name);
-    if (!user) throw notFound(`The user with name ${name} cannot be found.`);
+    if (!user) throw notFound(this.says.user(name));
     return user;
   }
 
@@ -102,7 +105,7 @@ export class Iam {
     const isKey = API_KEY_SERVICES.has(service);
     if (!isKey && !PASSWORD_SERVICES.has(service)) {
       // Real IAM answers NoSuchEntity here, not the NotSupportedService its model declares.
-      throw notFound(`No such service ${service} is supported for Service Specific Credentials`);
+      throw notFound(this.says.service(service));
     }
     // One clock reading: an expiry is a whole number of days after the creation date.
     const now = Date.now();
@@ -141,8 +144,8 @@ export class Iam {
     const userName = p.UserName ?? CALLER;
     this.user(userName);
     const found = this.credentials.find((c) => c.ServiceSpecificCredentialId === id && c.UserName === userName);
-    // Real IAM's wording (recorded against AWS): it does not say whether the id or the user was wrong.
-    if (!found) throw notFound(`No such credential ${id} exists`);
+    // Real IAM does not say whether the id or the user was wrong.
+    if (!found) throw notFound(this.says.credential(id));
     return found;
   }
 }

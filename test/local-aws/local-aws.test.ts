@@ -27,7 +27,7 @@ let iam: IAMClient;
 let sm: SecretsManagerClient;
 
 beforeEach(async () => {
-  aws = await startLocalAws();
+  aws = await startLocalAws({ wordings: 'aws' });
   const config = { endpoint: aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   iam = new IAMClient(config);
   sm = new SecretsManagerClient(config);

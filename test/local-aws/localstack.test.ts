@@ -178,7 +178,7 @@ describeIf('the local AWS answers as LocalStack does', () => {
   afterAll(() => localStack?.close());
 
   test('for every IAM and Secrets Manager call the handler makes, and the errors it decides by', async () => {
-    const local = await startLocalAws();
+    const local = await startLocalAws({ wordings: 'aws' });
     try {
       const ours = await scenario(local.endpoint);
       const theirs = await scenario(localStack.endpoint);

@@ -1,4 +1,5 @@
 import { Pace, isThrottling } from './pace';
+import { OutOfTime, StillDenied, errorCode } from '../logic/errors';
 
 /** How long a request may keep trying. */
 export interface Budget {
@@ -7,12 +8,6 @@ export interface Budget {
   /** When the signal aborts (ms since the epoch). */
   readonly deadline: number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-}
-
-/** The error code of an SDK error, without the `Exception` suffix some clients add (`AccessDeniedException`). */
-export function errorCode(err: unknown): string {
-  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
-  return name.replace(/Exception$/, '');
 }
 
 const TRANSIENT = new Set([
@@ -44,24 +39,6 @@ const MAX_DELAY_MS = 10_000;
  * permissions boundary, a KMS key policy) and waiting to the deadline would only hide it.
  */
 export const ACCESS_DENIED_WINDOW_MS = 60_000;
-
-/** The budget ran out while an operation was still being retried: says which, how often, and its last error. */
-export class OutOfTime extends Error {
-  constructor(public readonly operation: string, public readonly attempts: number, public readonly lastError: unknown) {
-    super(`${operation} did not succeed before the deadline (${attempts} attempt${attempts === 1 ? '' : 's'}`
-      + `${lastError ? `; last error ${errorCode(lastError)}: ${(lastError as Error).message}` : ''})`);
-    this.name = 'OutOfTime';
-  }
-}
-
-/** Access was still denied after the window in which a new policy takes effect. */
-export class StillDenied extends Error {
-  constructor(public readonly operation: string, public readonly attempts: number, deniedMs: number, public readonly lastError: unknown) {
-    super(`${operation} was still denied after ${Math.round(deniedMs / 1000)} s (${attempts} attempts), longer than IAM takes to apply `
-      + `a new policy: ${errorCode(lastError)}: ${(lastError as Error).message}`);
-    this.name = 'StillDenied';
-  }
-}
 
 /**
  * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts. This is the

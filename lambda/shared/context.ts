@@ -1,6 +1,6 @@
-import type { Iam } from './iam';
-import type { Budget } from './retry';
-import type { Secrets } from './secrets';
+import type { Iam } from '../aws/iam';
+import type { Budget } from '../aws/retry';
+import type { Secrets } from '../aws/secrets';
 
 /** What one invocation of the handler works with, whichever path (stack event or rotation step) it takes. */
 export interface Context {
