@@ -7,6 +7,7 @@ import { currentDocument, leaks } from './world';
 import { exampleStack } from '../../examples/app';
 import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
 import { LocalAws, startLocalAws } from '../local-aws';
+import { NOT_FOUND_WORDINGS, defaultWordings } from '../local-aws/errors';
 
 // The real bundled handler from cdk.out, run as Lambda would run it, through the event sequences CloudFormation
 // sends, against a local IAM + Secrets Manager. After every step the state of the local AWS is asserted.
@@ -252,7 +253,7 @@ test('the 2-credential limit fails fast with the existing ids, and the rollback 
 
 test('a just-created user that IAM does not show yet is waited for until the credential is created', async () => {
   // Not visible to any call yet: Create, and the List that asks IAM what Create's NoSuchEntity meant.
-  const error = { code: 'NoSuchEntity', status: 404, message: 'The user with name ci-bot cannot be found.' };
+  const error = { code: 'NoSuchEntity', status: 404, message: NOT_FOUND_WORDINGS[defaultWordings()].user('ci-bot') };
   localAws.inject({ service: 'iam', operation: 'CreateServiceSpecificCredential', times: 4, error });
   localAws.inject({ service: 'iam', operation: 'ListServiceSpecificCredentials', times: 4, error });
 
