@@ -1,6 +1,6 @@
-import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
+import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import type { Context } from './context';
-import { Ownership } from './ownership';
+import { Owned, Ownership } from './ownership';
 import type { RotationStrategyName } from '../../src/handler-contract';
 import { AlreadyWritten, LimitReached, NoSlot, UserError, errorCode } from '../logic/errors';
 import { StoredCredential, credentialFromDocument, daysValid, readCredential, resourceOf, secretDocument, secretOf } from '../logic/secret-value';
@@ -84,39 +84,42 @@ export async function stage(
   }
   const document = (await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: now.versionId }))?.document;
   const serial = resetSerial ?? readCredential(document)?.ResetSerial ?? '0';
-  const owner = now.resourceId;
-
+  const documentOf = (c: ServiceSpecificCredential) => secretDocument(c, serial, now.resourceId);
   if (strategy === 'RESET_IN_PLACE') {
     const credential = await ctx.iam.reset(ctx.budget, now.userName, now.credentialId);
     ctx.remember(secretOf(credential));
     // Current at once, not after testSecret: the reset has already ended the old value.
-    return write(ctx, record, credential, (c) => secretDocument(c, serial, owner), owner, token, 'AWSCURRENT');
+    return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT');
   }
+  const credential = await issueSecond(ctx, record, now, live);
+  return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSPENDING');
+}
 
-  // ALTERNATING: the resource's older credential goes (and any a rotation staged), and a new one takes its slot. The
-  // current one stays current (and working) until finishSecret, and previous (still working) until the next rotation.
-  for (const owned of record.of(owner)) if (owned.credentialId !== now.credentialId) await record.retire(owned);
+/**
+ * ALTERNATING: the resource's older credential goes (and any a rotation staged), and a new one takes its slot. The
+ * current one stays current (and working) until finishSecret, and previous (still working) until the next rotation.
+ */
+async function issueSecond(ctx: Context, record: Ownership, now: Owned, live: ServiceSpecificCredentialMetadata): Promise<ServiceSpecificCredential> {
+  for (const owned of record.of(now.resourceId)) if (owned.credentialId !== now.credentialId) await record.retire(owned);
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.create(ctx.budget, now.userName, now.serviceName, daysValid(live));
   } catch (err) {
     if (!(err instanceof LimitReached)) throw err;
     throw new NoSlot('ALTERNATING rotation keeps two credentials, IAM\'s limit for one user and service, so no other credential '
-      + `of IAM user '${now.userName}' for ${now.serviceName} may exist: ${err.message}`);
+      + `of IAM user '${now.userName}' for ${now.serviceName} may exist: ${err.message}`, { cause: err });
   }
   ctx.remember(secretOf(credential));
+  if (live.Status !== 'Inactive') return credential;
   const id = credential.ServiceSpecificCredentialId!;
-  if (live.Status === 'Inactive') {
-    try {
-      await ctx.iam.setStatus(ctx.budget, now.userName, id, 'Inactive', true);
-    } catch (err) {
-      await discard(ctx, now.userName, id, err);
-      throw err;
-    }
-    // What the stack compares with the status it asks for: Create answered Active.
-    credential = { ...credential, Status: 'Inactive' };
+  try {
+    await ctx.iam.setStatus(ctx.budget, now.userName, id, 'Inactive', true);
+  } catch (err) {
+    await discard(ctx, now.userName, id, err);
+    throw err;
   }
-  return write(ctx, record, credential, (c) => secretDocument(c, serial, owner), owner, token, 'AWSPENDING');
+  // What the stack compares with the status it asks for: Create answered Active.
+  return { ...credential, Status: 'Inactive' };
 }
 
 /**
