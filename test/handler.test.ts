@@ -1012,10 +1012,11 @@ describe('invariant 5: eventual consistency is retried, user errors fail fast', 
   test.each([
     ['NoSuchEntity, as real AWS answers', iamError(NoSuchEntityException, 'No such service foo.amazonaws.com is supported for Service Specific Credentials')],
     ['NotSupportedService, as the model says', iamError(ServiceNotSupportedException, 'Service foo.amazonaws.com is not supported')],
-  ])('an unsupported service answered with %s fails fast, naming the service and the user', async (_, error) => {
+  ])('an unsupported service answered with %s fails fast for an existing user, naming the service and the user', async (_, error) => {
     iam.on(CreateServiceSpecificCredentialCommand).rejects(error);
 
-    const response = await run(createEvent(props({ ServiceName: 'foo.amazonaws.com' }), base()));
+    // An imported user exists before the deployment: nothing can be explained by IAM not showing it yet.
+    const response = await run(createEvent(props({ ServiceName: 'foo.amazonaws.com', UserExists: 'true' }), base()));
 
     expect(iam).toHaveReceivedCommandTimes(CreateServiceSpecificCredentialCommand, 1);
     expect(response.Status).toBe('FAILED');

@@ -12,7 +12,7 @@ import {
   UpdateServiceSpecificCredentialCommand,
 } from '@aws-sdk/client-iam';
 import { Pace } from './pace';
-import { Budget, isAccessDenied, isTransient, withRetry } from './retry';
+import { Budget, Retry, isAccessDenied, isTransient, withRetry } from './retry';
 import { LimitReached, UnknownUser, UnsupportedService, errorCode } from '../logic/errors';
 
 // Every call passes UserName: without it IAM acts on the caller's own user, i.e. this Lambda's role session.
@@ -24,8 +24,13 @@ import { LimitReached, UnknownUser, UnsupportedService, errorCode } from '../log
 export const isNoSuchEntity = (err: unknown) => errorCode(err) === 'NoSuchEntity';
 
 const passing = (err: unknown) => isTransient(err) || isAccessDenied(err);
-/** IAM is eventually consistent: a user made moments ago in the same stack may not be visible yet. */
-const settling = (err: unknown) => passing(err) || err instanceof UnknownUser;
+/**
+ * IAM is eventually consistent: a user made moments ago in the same stack may not be visible yet, to every call alike
+ * (UnknownUser) or, for a while, to Create only, which then looks like a service IAM does not support.
+ */
+const settling = (err: unknown): Retry => passing(err) || err instanceof UnknownUser || (err instanceof UnsupportedService && 'briefly');
+/** List has nothing to wait for in a service IAM does not know: it holds no credentials. */
+const seeing = (err: unknown): Retry => passing(err) || err instanceof UnknownUser;
 
 export class Iam {
   /** IAM's rate is the account's: this environment's share of it, learnt from throttling. */
@@ -49,7 +54,7 @@ export class Iam {
           + `(${ids.join(', ')}): delete one of them, or remove a ServiceSpecificCredential for this user and service. `
           + 'A replacement (a new user, service or expiresAfter) needs a free slot: the new credential is created before the old one is deleted', { cause: err });
       }
-      if (code === 'ServiceNotSupported' || code === 'NotSupportedService') throw unsupported(userName, serviceName, err);
+      if (notSupported(err)) throw unsupported(userName, serviceName, err);
       if (err instanceof UnknownUser && !waitForUser) {
         throw new UnknownUser(`IAM user '${userName}' does not exist. The stack imports it (iam.User.fromUserName or fromUserArn), so it `
           + 'must exist before the deployment: check its name, and for a user with a path, use fromUserArn with the full ARN', { cause: err });
@@ -94,9 +99,9 @@ export class Iam {
       const command = new ListServiceSpecificCredentialsCommand({ UserName: userName, ServiceName: serviceName, Marker: marker });
       let page: ListServiceSpecificCredentialsCommandOutput;
       try {
-        page = await this.call(budget, 'ListServiceSpecificCredentials', waitForUser ? settling : passing, command);
+        page = await this.call(budget, 'ListServiceSpecificCredentials', waitForUser ? seeing : passing, command);
       } catch (err) {
-        if (err instanceof UnknownUser || err instanceof UnsupportedService) return [];
+        if (err instanceof UnknownUser || err instanceof UnsupportedService || notSupported(err)) return [];
         throw err;
       }
       all.push(...page.ServiceSpecificCredentials ?? []);
@@ -119,7 +124,7 @@ export class Iam {
    * One attempt after another within the budget, each at this environment's pace. A NoSuchEntity from Create or List
    * (for a user and a service) becomes UnknownUser or UnsupportedService, as IAM itself tells.
    */
-  private call<O>(budget: Budget, action: string, retryable: (err: unknown) => boolean, command: { readonly input: object }): Promise<O> {
+  private call<O>(budget: Budget, action: string, retryable: (err: unknown) => Retry, command: { readonly input: object }): Promise<O> {
     const input = command.input as { UserName?: string; ServiceName?: string; ServiceSpecificCredentialId?: string };
     return withRetry(budget, `iam:${action}`, retryable, async (abortSignal) => {
       try {
@@ -137,13 +142,20 @@ export class Iam {
    */
   private async whatIsMissing(budget: Budget, userName: string, serviceName: string, cause: unknown): Promise<Error> {
     try {
-      await this.call(budget, 'ListServiceSpecificCredentials', passing, new ListServiceSpecificCredentialsCommand({ UserName: userName }));
+      await this.call(budget, 'ListServiceSpecificCredentials', isTransient, new ListServiceSpecificCredentialsCommand({ UserName: userName }));
     } catch (err) {
       if (isNoSuchEntity(err)) return new UnknownUser(`IAM user '${userName}' does not exist`, { cause });
+      // This one call denied (a policy narrower than the handler's own): IAM's first answer is all there is to go by.
+      if (isAccessDenied(err)) return cause as Error;
       throw err;
     }
     return unsupported(userName, serviceName, cause);
   }
+}
+
+/** The code IAM's model declares for an unsupported service (real IAM answers NoSuchEntity instead). */
+function notSupported(err: unknown): boolean {
+  return ['ServiceNotSupported', 'NotSupportedService'].includes(errorCode(err));
 }
 
 function unsupported(userName: string, serviceName: string, cause: unknown): UnsupportedService {

@@ -41,16 +41,22 @@ const MAX_DELAY_MS = 10_000;
 export const ACCESS_DENIED_WINDOW_MS = 60_000;
 
 /**
+ * Whether an error is worth another attempt: no; yes, until the deadline; or `briefly`, within ACCESS_DENIED_WINDOW_MS,
+ * for an error that eventual consistency explains at first and a real cause once it lasts (AccessDenied always is).
+ */
+export type Retry = boolean | 'briefly';
+
+/**
  * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts. This is the
  * only retry layer: the SDK clients make one attempt each. Every attempt first waits the environment's `pace`, which
  * throttling sets; other errors back off from 0.5 s to 10 s with jitter. The budget, not a count, bounds the attempts,
- * so a user created a moment ago gets the ~2 minutes IAM may need. AccessDenied is retried for ACCESS_DENIED_WINDOW_MS only.
+ * so a user created a moment ago gets the ~2 minutes IAM may need. A brief error is retried for ACCESS_DENIED_WINDOW_MS only.
  * @param operation the API operation, named in the error when the budget runs out
  */
 export async function withRetry<T>(
   budget: Budget,
   operation: string,
-  retryable: (err: unknown) => boolean,
+  retryable: (err: unknown) => Retry,
   call: (signal: AbortSignal) => Promise<T>,
   pace?: Pace,
 ): Promise<T> {
@@ -79,7 +85,8 @@ export async function withRetry<T>(
       return result;
     } catch (err) {
       if (budget.signal.aborted) throw new OutOfTime(operation, attempt + 1, lastError);
-      if (!retryable(err)) throw err;
+      const retry = retryable(err);
+      if (!retry) throw err;
       lastError = err;
       // A throttle says nothing about the denial: the window keeps counting across it, the pace's waits included.
       if (pace && isThrottling(err)) {
@@ -89,8 +96,9 @@ export async function withRetry<T>(
       const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** backoffs++);
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
       // Counted in the time slept, so that the window is the same whatever each call takes.
-      if (isAccessDenied(err) && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw new StillDenied(operation, attempt + 1, deniedMs, err);
-      deniedMs = isAccessDenied(err) ? deniedMs + delay : 0;
+      const brief = retry === 'briefly' || isAccessDenied(err);
+      if (brief && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw isAccessDenied(err) ? new StillDenied(operation, attempt + 1, deniedMs, err) : err;
+      deniedMs = brief ? deniedMs + delay : 0;
       try {
         await budget.sleep(delay, budget.signal);
       } catch {

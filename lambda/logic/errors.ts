@@ -7,8 +7,13 @@ export function errorCode(err: unknown): string {
   return name.replace(/Exception$/, '');
 }
 
-/** An error whose message tells the user what to do. */
-export class UserError extends Error {}
+/** An error whose message tells the user what to do. Its name is its class's, which `errorCode` reports. */
+export class UserError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
 
 /** The user already has IAM's maximum of 2 credentials for the service. */
 export class LimitReached extends UserError {}
@@ -26,7 +31,9 @@ export class NoSlot extends UserError {}
 export class SecretGone extends UserError {}
 
 /** The secret already has a different value under this request's token: an earlier delivery of the same event wrote it. */
-export class AlreadyWritten extends Error {}
+export class AlreadyWritten extends Error {
+  public readonly name = 'AlreadyWritten';
+}
 
 /** The budget ran out while an operation was still being retried: says which, how often, and its last error. */
 export class OutOfTime extends Error {

@@ -268,10 +268,21 @@ test('a just-created user that IAM does not show yet is waited for until the cre
   expectSecretMatchesIam('ci-bot');
 });
 
-test('a service IAM does not support fails the CREATE at once, decided by a call, whatever IAM\'s wording', async () => {
+test('a just-created user that List already shows but Create does not yet is waited for', async () => {
+  const error = { code: 'NoSuchEntity', status: 404, message: NOT_FOUND_WORDINGS[defaultWordings()].user('ci-bot') };
+  localAws.inject({ service: 'iam', operation: 'CreateServiceSpecificCredential', times: 2, error });
+
+  const deployment = await deploy(example());
+
+  expect(deployment.invocations[0].response).toMatchObject({ Status: 'SUCCESS' });
+  expectSecretMatchesIam('ci-bot');
+});
+
+test('a service IAM does not support fails the CREATE for an existing user at once, decided by a call, whatever IAM\'s wording', async () => {
+  localAws.createUser('ci-bot');
   const synth = synthesize((app) => {
     const stack = new Stack(app, 'Unsupported');
-    const user = new iam.User(stack, 'GitUser', { userName: 'ci-bot' });
+    const user = iam.User.fromUserName(stack, 'GitUser', 'ci-bot');
     new ServiceSpecificCredential(stack, 'Key', { user, service: CredentialService.of('nosuch.amazonaws.com'), expiresAfter: Duration.days(30) });
     return stack;
   });
