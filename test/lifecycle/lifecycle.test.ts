@@ -64,6 +64,17 @@ function expectSecretMatchesIam(userName: string) {
   return { credential, stored: stored!, doc };
 }
 
+/** How the local IAM words NoSuchEntity in this run (LOCAL_AWS_WORDINGS). */
+const says = NOT_FOUND_WORDINGS[defaultWordings()];
+const TIMED_OUT = (operation: string) => 'Timed out waiting for IAM or Secrets Manager for IAM user \'ci-bot\' and codecommit.amazonaws.com: '
+  + `${operation} did not succeed before the deadline`;
+const RETRY = 'Retry the deployment; \'aws iam list-service-specific-credentials\' shows any credential left behind';
+const DENIED_HINT = 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
+  + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
+  + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
+  + 'so the handler\'s policy names the wrong ARN.';
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const callsOf = (invocation: Invocation) => invocation.calls.map((c) => c.replace(/ -> ok$/, ''));
 
 test('create, status change, reset, replacement and delete, each with its API calls', async () => {
@@ -133,7 +144,7 @@ test('a failed CREATE is followed by a rollback DELETE that touches nothing', as
   expect(deployment.status).toBe('ROLLBACK_COMPLETE');
   const [create, rollback] = deployment.invocations;
   expect(create.response).toMatchObject({ Status: 'FAILED' });
-  expect(create.response!.Reason).toContain('marked for deletion');
+  expect(create.response!.Reason).toBe('InvalidRequest: You can\'t perform this operation on the secret because it was marked for deletion.');
   // PutSecretValue failing after Create: the new credential is deleted before the FAILED answer.
   expect(callsOf(create)).toEqual([
     'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:CreateServiceSpecificCredential',
@@ -244,9 +255,12 @@ test('the 2-credential limit fails fast with the existing ids, and the rollback 
 
   expectWellBehaved(deployment, synth);
   const [create, rollback] = deployment.invocations;
-  expect(create.response!.Status).toBe('FAILED');
-  expect(create.response!.Reason).toContain("'ci-bot'");
-  for (const id of existing) expect(create.response!.Reason).toContain(id);
+  expect(create.response).toMatchObject({
+    Status: 'FAILED',
+    Reason: `IAM user 'ci-bot' already has the maximum of 2 credentials for codecommit.amazonaws.com (${existing.join(', ')}): delete one of them, `
+      + 'or remove a ServiceSpecificCredential for this user and service. A replacement (a new user, service or expiresAfter) needs a free slot: '
+      + 'the new credential is created before the old one is deleted',
+  });
   expect(rollback.calls).toEqual([]);
   expect(localAws.credentials({ userName: 'ci-bot' }).map((c) => c.ServiceSpecificCredentialId).sort()).toEqual([...existing].sort());
 });
@@ -292,7 +306,7 @@ test('a service IAM does not support fails the CREATE for an existing user at on
 
   const [create] = deployment.invocations;
   expect(create.response!.Status).toBe('FAILED');
-  expect(create.response!.Reason).toMatch(/^IAM does not support service-specific credentials for 'nosuch.amazonaws.com' \(user 'ci-bot'\): /);
+  expect(create.response!.Reason).toBe(`IAM does not support service-specific credentials for 'nosuch.amazonaws.com' (user 'ci-bot'): ${says.service('nosuch.amazonaws.com')}`);
   expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual([
     'iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> ok',
   ]);
@@ -324,7 +338,8 @@ test('an imported user that does not exist fails within seconds, saying so; a us
   const [create] = deployment.invocations;
   expect(create.event.ResourceProperties).toMatchObject({ UserExists: 'true' });
   expect(create.response!.Status).toBe('FAILED');
-  expect(create.response!.Reason).toMatch(/^IAM user 'no-such-user' does not exist. The stack imports it \(iam.User.fromUserName or fromUserArn\)/);
+  expect(create.response!.Reason).toBe('IAM user \'no-such-user\' does not exist. The stack imports it (iam.User.fromUserName or fromUserArn), so it '
+    + 'must exist before the deployment: check its name, and for a user with a path, use fromUserArn with the full ARN');
   expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual([
     'iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> NoSuchEntity',
   ]);
@@ -348,7 +363,7 @@ test('an IAM slower than the Lambda timeout still gets a FAILED answer before th
     expect(create.timedOut).toBe(false);
     expect(create.durationMs).toBeLessThan(6_000);
     expect(create.response).toMatchObject({ Status: 'FAILED' });
-    expect(create.response!.Reason).toMatch(/Timed out .*'ci-bot'.*codecommit/);
+    expect(create.response!.Reason).toBe(`${TIMED_OUT('iam:CreateServiceSpecificCredential')} (1 attempt). ${RETRY}`);
   } finally {
     await slow.close();
   }
@@ -418,7 +433,8 @@ describe('a rollback never gets stuck', () => {
       expectWellBehaved(deployment, synth);
       const [update, rollback] = deployment.invocations;
       expect(update.response).toMatchObject({ Status: 'FAILED' });
-      expect(update.response!.Reason).toContain('AccessDenied');
+      expect(update.response!.Reason).toMatch(new RegExp(`^${escape(TIMED_OUT('iam:ResetServiceSpecificCredential'))} \\(\\d+ attempts; last error `
+        + `AccessDenied: ${escape(denied('ResetServiceSpecificCredential').message)}\\)\\. ${escape(DENIED_HINT)} ${escape(RETRY)}$`));
       expect(rollback.event).toMatchObject({ RequestType: 'Update', ResourceProperties: { ResetSerial: '0' } });
       expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.ServiceSpecificCredentialId });
       expect(callsOf(rollback).filter((c) => c.startsWith('iam:Reset'))).toEqual([]);
@@ -526,7 +542,7 @@ describe('only this stack\'s CloudFormation can drive the handler', () => {
     const invocation = await cfn.invoke(synth, event);
 
     expect(invocation.response).toMatchObject({ Status: 'FAILED' });
-    expect(invocation.response!.Reason).toContain(cfn.stackId);
+    expect(invocation.response!.Reason).toBe(`This handler serves CloudFormation stack ${cfn.stackId} only; it refused an event from ${otherStack} and touched nothing`);
     expect(invocation.calls).toEqual([]);
     expect(localAws.credentials()).toHaveLength(1);
   });
@@ -575,7 +591,8 @@ describe('only this stack\'s CloudFormation can drive the handler', () => {
     const invocation = await cfn.invoke(synth, event);
 
     expect(invocation.response).toMatchObject({ Status: 'FAILED' });
-    expect(invocation.response!.Reason).toContain(trap);
+    expect(invocation.response!.Reason).toBe(`Secret ${trap} is not a credential secret of stack ${cfn.stackId}: such a secret carries the tags `
+      + 'aws:cloudformation:stack-id (set by CloudFormation only) and cdk-service-specific-credential, both with the stack\'s id. Nothing was changed');
     expect(invocation.calls.filter((c) => c.startsWith('iam:Reset') || c.startsWith('secretsmanager:Put'))).toEqual([]);
     expect(localAws.secret(trap)!.versions.map((v) => v.secretString)).toEqual(['empty']);
     expect(expectSecretMatchesIam('ci-bot').stored.ServicePassword).toBe(before.stored.ServicePassword);
@@ -609,8 +626,9 @@ describe('smaller defects', () => {
     const [create] = deployment.invocations;
     expect(Buffer.byteLength(create.responseBody!)).toBeLessThanOrEqual(4_096);
     expect(create.response).toMatchObject({ Status: 'FAILED', RequestId: create.event.RequestId, StackId: cfn.stackId });
-    expect(create.response!.Reason).toMatch(/^ValidationError: Service control policy denies this request: ünïcödé/);
-    expect(create.response!.Reason).toMatch(/\(truncated\)$/);
+    // A prefix of the whole reason, cut between characters, and marked as cut.
+    expect(create.response!.Reason).toMatch(/^ValidationError: Service control policy denies this request: ünïcödé .* \(truncated\)$/);
+    expect(`ValidationError: ${message}`.startsWith(create.response!.Reason!.slice(0, -' (truncated)'.length))).toBe(true);
   });
 });
 
@@ -667,7 +685,9 @@ describe('a secret changed, deleted by hand, or pointed at by another credential
     const retried = await cfn.invoke(synth, { ...event, RequestId: 'retried' });
 
     expect(first.response).toMatchObject({ Status: 'FAILED' });
-    expect(first.response!.Reason).toContain(`--service-specific-credential-id ${credential.physicalId}`);
+    expect(first.response!.Reason).toBe(`Secret ${credential.attributes.SecretArn} does not exist or is scheduled for deletion, so nothing shows `
+      + `that credential ${credential.physicalId} belongs to this stack; if it does, delete it with 'aws iam delete-service-specific-credential `
+      + `--service-specific-credential-id ${credential.physicalId} --user-name <user>' and retry`);
     expect(retried.response).toMatchObject({ Status: 'SUCCESS' });
   });
 
@@ -699,7 +719,8 @@ describe('a secret changed, deleted by hand, or pointed at by another credential
       });
 
       expect(invocation.response).toMatchObject({ Status: 'FAILED' });
-      expect(invocation.response!.Reason).toContain(`holds credential ${alice.ServiceSpecificCredentialId} of IAM user 'alice'`);
+      expect(invocation.response!.Reason).toBe(`Secret ${aliceSecret} holds credential ${alice.ServiceSpecificCredentialId} of IAM user 'alice', `
+        + 'which still exists: the handler writes no other credential into it. Nothing was changed');
       expect(resources()).toEqual(before);
       expect(currentDocument(localAws, aliceSecret).iamUserName).toBe('alice');
     });
@@ -716,7 +737,11 @@ describe('a secret changed, deleted by hand, or pointed at by another credential
         ...base, RequestType: 'Create', RequestId: 'forged', ResourceProperties: { ...base.ResourceProperties, UserName: 'bob', SecretArn: aliceSecret },
       });
 
-      expect(invocation.response).toMatchObject({ Status: 'FAILED' });
+      expect(invocation.response).toMatchObject({
+        Status: 'FAILED',
+        Reason: `Secret ${aliceSecret} holds credential ${alice.ServiceSpecificCredentialId} of IAM user 'alice', which still exists: the handler `
+          + 'writes no other credential into it. Nothing was changed',
+      });
       expect(invocation.calls.filter((c) => c.startsWith('iam:Create'))).toEqual([]);
       expect(resources()).toEqual(before);
     });
