@@ -55,7 +55,7 @@ export class Iam {
       case 'DeleteUser':
         this.user(p.UserName);
         if (this.credentials.some((c) => c.UserName === p.UserName)) {
-          throw new AwsError('DeleteConflict', 409, 'Cannot delete entity, must delete service specific credentials first.');
+          throw new AwsError('DeleteConflict', 409, 'Cannot delete entity, must remove referenced objects first.');
         }
         this.users.delete(p.UserName);
         return undefined;
@@ -68,7 +68,7 @@ export class Iam {
       }
       case 'UpdateServiceSpecificCredential': {
         if (p.Status !== 'Active' && p.Status !== 'Inactive') {
-          throw validation(`1 validation error detected: Value '${p.Status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`);
+          throw validation('1 validation error detected: Value at \'status\' failed to satisfy constraint: Member must satisfy enum value set');
         }
         this.find(p).Status = p.Status;
         return undefined;
@@ -81,6 +81,8 @@ export class Iam {
       case 'ListServiceSpecificCredentials': {
         const userName = p.UserName ?? CALLER;
         this.user(userName);
+        // Real IAM answers NoSuchEntity for a service it does not issue credentials for, as Create does.
+        if (p.ServiceName !== undefined) this.supported(p.ServiceName);
         const found = this.credentials.filter((c) => c.UserName === userName && (!p.ServiceName || c.ServiceName === p.ServiceName));
         // Metadata only: List never returns a secret.
         return {
@@ -102,11 +104,8 @@ export class Iam {
   private create(p: Record<string, string>): StoredCredential {
     const user = this.user(p.UserName);
     const service = p.ServiceName;
+    this.supported(service);
     const isKey = API_KEY_SERVICES.has(service);
-    if (!isKey && !PASSWORD_SERVICES.has(service)) {
-      // Real IAM answers NoSuchEntity here, not the NotSupportedService its model declares.
-      throw notFound(this.says.service(service));
-    }
     // One clock reading: an expiry is a whole number of days after the creation date.
     const now = Date.now();
     let expires: Date | undefined;
@@ -133,6 +132,11 @@ export class Iam {
     };
     this.credentials.push(credential);
     return { ...credential };
+  }
+
+  /** Real IAM answers NoSuchEntity for a service it does not issue credentials for, not the NotSupportedService its model declares. */
+  private supported(service: string): void {
+    if (!API_KEY_SERVICES.has(service) && !PASSWORD_SERVICES.has(service)) throw notFound(this.says.service(service));
   }
 
   /** The credential a Reset/Update/Delete names, looked up for UserName, or for the caller when it is omitted. */
