@@ -409,9 +409,9 @@ export function mockAws() {
   };
 }
 
-/** Every command no GIVEN answers is refused, by name, and recorded so that the test fails even if the handler coped. */
 type AnyStub = { onAnyCommand(): { callsFake(fn: (input: any) => any): unknown }; calls(): Array<{ args: unknown[] }> };
 
+/** Every command no GIVEN answers is refused, by name, and recorded so that the test fails even if the handler coped. */
 function refuseUnanswered(client: AnyStub, service: string, unexpected: string[]) {
   client.onAnyCommand().callsFake((input) => {
     const command = client.calls().map((c) => c.args[0] as { input: unknown }).find((c) => c.input === input);
