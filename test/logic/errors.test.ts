@@ -34,6 +34,25 @@ describe('the error classes', () => {
     expect(err instanceof UserError).toBe(isUserError);
   });
 
+  test.each<[string, Error]>([
+    ['LimitReached', new LimitReached('m')],
+    ['UnsupportedService', new UnsupportedService('m')],
+    ['UnknownUser', new UnknownUser('m')],
+    ['NoSlot', new NoSlot('m')],
+    ['SecretGone', new SecretGone('m')],
+    ['UserError', new UserError('m')],
+    ['AlreadyWritten', new AlreadyWritten('m')],
+    ['OutOfTime', new OutOfTime('iam:X', 1, undefined)],
+    ['StillDenied', new StillDenied('iam:X', 1, 0, new Error('denied'))],
+  ])('GIVEN a %s WHEN its code is read THEN it is its class\'s name, as a timeout\'s "last error" shows it', (name, err) => {
+    expect(errorCode(err)).toBe(name);
+  });
+
+  test('GIVEN a UserError with a cause WHEN made THEN it keeps the cause', () => {
+    const cause = new Error('NoSuchEntity');
+    expect(new UnknownUser('IAM user \'alice\' does not exist', { cause }).cause).toBe(cause);
+  });
+
   test.each<[string, OutOfTime, string]>([
     ['one attempt, no error', new OutOfTime('iam:CreateServiceSpecificCredential', 1, undefined),
       'iam:CreateServiceSpecificCredential did not succeed before the deadline (1 attempt)'],
