@@ -245,6 +245,49 @@ describe('withRetry', () => {
     });
   });
 
+  describe('an error retried briefly', () => {
+    // What eventual consistency explains at first and a real cause once it lasts (a new user's Create that looks like
+    // an unsupported service): retried within the same window as a denial, then thrown as itself.
+    const unsupported = awsError('NoSuchEntity', 404, 'No such service nosuch.amazonaws.com is supported for Service Specific Credentials');
+    const briefly = (err: unknown) => (err === unsupported ? 'briefly' as const : isTransient(err));
+
+    test('GIVEN a brief error that lasts WHEN run THEN it is retried for the window, then thrown as itself (not as StillDenied)', async () => {
+      // GIVEN
+      const { budget, slept } = fakeBudget();
+      const { call } = scripted(unsupported);
+
+      // WHEN
+      const thrown = await rejection(withRetry(budget, 'iam:CreateServiceSpecificCredential', briefly, call));
+
+      // THEN
+      expect(thrown).toBe(unsupported);
+      expect(slept).toEqual([500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+      expect(call).toHaveBeenCalledTimes(11);
+    });
+
+    test('GIVEN a brief error that ends within the window WHEN run THEN the call\'s result comes back', async () => {
+      // GIVEN
+      const { budget } = fakeBudget();
+      const { call } = scripted(unsupported, unsupported, 'done');
+
+      // WHEN / THEN
+      await expect(withRetry(budget, 'iam:CreateServiceSpecificCredential', briefly, call)).resolves.toBe('done');
+    });
+
+    test('GIVEN brief errors with a transient one between them WHEN run THEN the transient error starts the window afresh', async () => {
+      // GIVEN
+      const { budget, slept } = fakeBudget();
+      const { call } = scripted(...Array(9).fill(unsupported), failure, unsupported);
+
+      // WHEN
+      const thrown = await rejection(withRetry(budget, 'iam:CreateServiceSpecificCredential', briefly, call));
+
+      // THEN
+      expect(thrown).toBe(unsupported);
+      expect(slept.slice(10)).toEqual([10_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+    });
+  });
+
   describe('the deadline', () => {
     test('GIVEN an error that lasts until the budget ends WHEN run THEN OutOfTime names the operation, the attempts made and the last error', async () => {
       // GIVEN: the budget ends during the third wait.

@@ -11,6 +11,8 @@ import { LIMIT_EXCEEDED, createEvent, credentialId, mockAws, passwordCredential,
 
 const { iam, sleeps, given, base, run } = mockAws();
 
+afterEach(() => jest.restoreAllMocks());
+
 test('GIVEN the user already has 2 credentials for the service WHEN created THEN LimitExceeded fails at once, naming the user, the service and both ids', async () => {
   // GIVEN
   const existing = [passwordCredential('alice', credentialId()), passwordCredential('alice', credentialId())];
@@ -51,6 +53,25 @@ test('GIVEN IAM answers NoSuchEntity, as real AWS does for an unsupported servic
   // The user's credentials for no service in particular: the user exists, so the service is what IAM lacks.
   expect(iam.commandCalls(ListServiceSpecificCredentialsCommand).map((c) => c.args[0].input)).toEqual([{ UserName: 'alice' }]);
   expect(sleeps).toEqual([]);
+  expect(response).toMatchObject({
+    Status: 'FAILED',
+    Reason: `IAM does not support service-specific credentials for 'foo.amazonaws.com' (user 'alice'): ${says.service('foo.amazonaws.com')}`,
+  });
+});
+
+test('GIVEN a user of the stack and a service IAM does not support WHEN created THEN Create is retried for the window IAM takes to show a new user, then fails naming the service', async () => {
+  // GIVEN: List shows the user, Create keeps answering NoSuchEntity: an unsupported service, or a user Create does not see yet.
+  jest.spyOn(Math, 'random').mockReturnValue(1);
+  given.newSecret();
+  iam.on(CreateServiceSpecificCredentialCommand).rejects(sdkError(NoSuchEntityException, says.service('foo.amazonaws.com')));
+  given.userExists('alice');
+
+  // WHEN
+  const response = await run(createEvent(props({ ServiceName: 'foo.amazonaws.com' }), base()));
+
+  // THEN: the backoffs of the settling window (60 s), not the event's whole budget.
+  expect(iam).toHaveReceivedCommandTimes(CreateServiceSpecificCredentialCommand, 11);
+  expect(sleeps.reduce((a, b) => a + b, 0)).toBe(65_500);
   expect(response).toMatchObject({
     Status: 'FAILED',
     Reason: `IAM does not support service-specific credentials for 'foo.amazonaws.com' (user 'alice'): ${says.service('foo.amazonaws.com')}`,
