@@ -64,13 +64,15 @@ export async function withRetry<T>(
   let deniedMs = 0;
   let backoffs = 0;
   let last = false;
-  for (let attempt = 0; ; attempt++) {
+  // The calls made: a wait cut short by the deadline makes none.
+  let calls = 0;
+  for (;;) {
     // The wait is cut short rather than run through the deadline, so that a short budget (cleaning up after a
     // failure) still gets its attempt; that attempt is the last, or a throttled call would repeat without waiting.
     const wanted = pace?.delay() ?? 0;
     const room = budget.deadline - Date.now() - LAST_ATTEMPT_MS;
     if (wanted > 0 && wanted > room) {
-      if (last) throw new OutOfTime(operation, attempt, lastError);
+      if (last) throw new OutOfTime(operation, calls, lastError);
       last = true;
     }
     try {
@@ -80,11 +82,12 @@ export async function withRetry<T>(
         await budget.sleep(wait, budget.signal);
         if (deniedMs) deniedMs += wait;
       }
+      calls++;
       const result = await raceAbort(call(budget.signal), budget.signal);
       pace?.succeeded();
       return result;
     } catch (err) {
-      if (budget.signal.aborted) throw new OutOfTime(operation, attempt + 1, lastError);
+      if (budget.signal.aborted) throw new OutOfTime(operation, calls, lastError);
       const retry = retryable(err);
       if (!retry) throw err;
       lastError = err;
@@ -97,12 +100,12 @@ export async function withRetry<T>(
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
       // Counted in the time slept, so that the window is the same whatever each call takes.
       const brief = retry === 'briefly' || isAccessDenied(err);
-      if (brief && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw isAccessDenied(err) ? new StillDenied(operation, attempt + 1, deniedMs, err) : err;
+      if (brief && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw isAccessDenied(err) ? new StillDenied(operation, calls, deniedMs, err) : err;
       deniedMs = brief ? deniedMs + delay : 0;
       try {
         await budget.sleep(delay, budget.signal);
       } catch {
-        throw new OutOfTime(operation, attempt + 1, lastError);
+        throw new OutOfTime(operation, calls, lastError);
       }
     }
   }
