@@ -1,5 +1,6 @@
 import { CreateServiceSpecificCredentialCommand, ListServiceSpecificCredentialsCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import 'aws-sdk-client-mock-jest';
+import { DENIED_HINT, escape, RETRY } from '../expected-reasons';
 import { awsError, createEvent, mockAws, passwordCredential, props, says, sdkError } from '../handler-harness';
 
 // Invariant 5: what IAM's eventual consistency and rate limit cause is retried within the event's time; what lasts
@@ -11,12 +12,6 @@ const { iam, sleeps, given, base, run } = mockAws();
 const shortSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 50)));
 
 const TIMED_OUT = 'Timed out waiting for IAM or Secrets Manager for IAM user \'alice\' and codecommit.amazonaws.com: ';
-const RETRY = 'Retry the deployment; \'aws iam list-service-specific-credentials\' shows any credential left behind';
-const DENIED_HINT = 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
-  + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
-  + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
-  + 'so the handler\'s policy names the wrong ARN.';
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 afterEach(() => jest.restoreAllMocks());
 

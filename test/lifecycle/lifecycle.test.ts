@@ -6,6 +6,7 @@ import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from 
 import { currentDocument, leaks } from './world';
 import { exampleStack } from '../../examples/app';
 import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
+import { DENIED_HINT, escape, RETRY } from '../expected-reasons';
 import { LocalAws, startLocalAws } from '../local-aws';
 import { NOT_FOUND_WORDINGS, defaultWordings } from '../local-aws/errors';
 
@@ -68,12 +69,6 @@ function expectSecretMatchesIam(userName: string) {
 const says = NOT_FOUND_WORDINGS[defaultWordings()];
 const TIMED_OUT = (operation: string) => 'Timed out waiting for IAM or Secrets Manager for IAM user \'ci-bot\' and codecommit.amazonaws.com: '
   + `${operation} did not succeed before the deadline`;
-const RETRY = 'Retry the deployment; \'aws iam list-service-specific-credentials\' shows any credential left behind';
-const DENIED_HINT = 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
-  + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
-  + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
-  + 'so the handler\'s policy names the wrong ARN.';
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const callsOf = (invocation: Invocation) => invocation.calls.map((c) => c.replace(/ -> ok$/, ''));
 

@@ -1,15 +1,11 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { answer, describeEvent, failedPhysicalId, fit, reasonOf } from '../../lambda/logic/answers';
 import { LimitReached, OutOfTime, StillDenied, UnknownUser, UserError } from '../../lambda/logic/errors';
+import { DENIED_HINT, RETRY } from '../expected-reasons';
 
 // What CloudFormation (or Secrets Manager) is told: the answer's shape, and the reason each kind of error gives.
 
 const SUBJECT = 'IAM user \'alice\' and codecommit.amazonaws.com';
-const RETRY = 'Retry the deployment; \'aws iam list-service-specific-credentials\' shows any credential left behind';
-const DENIED_HINT = 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
-  + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
-  + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
-  + 'so the handler\'s policy names the wrong ARN. ';
 
 const awsError = (name: string, message: string) => Object.assign(new Error(message), { name });
 const denied = awsError('AccessDenied', 'not authorized');
@@ -42,7 +38,7 @@ describe('reasonOf', () => {
       + `(3 attempts; last error Throttling: Rate exceeded). ${RETRY}`],
     ['OutOfTime after denials: with what to check', new OutOfTime('iam:ResetServiceSpecificCredential', 2, denied), false,
       `Timed out waiting for IAM or Secrets Manager for ${SUBJECT}: iam:ResetServiceSpecificCredential did not succeed before the deadline `
-      + `(2 attempts; last error AccessDenied: not authorized). ${DENIED_HINT}${RETRY}`],
+      + `(2 attempts; last error AccessDenied: not authorized). ${DENIED_HINT} ${RETRY}`],
     ['OutOfTime waiting for a user: the error class names itself', new OutOfTime('iam:CreateServiceSpecificCredential', 5, new UnknownUser('IAM user \'alice\' does not exist')), false,
       `Timed out waiting for IAM or Secrets Manager for ${SUBJECT}: iam:CreateServiceSpecificCredential did not succeed before the deadline `
       + `(5 attempts; last error UnknownUser: IAM user 'alice' does not exist). ${RETRY}`],
@@ -50,7 +46,7 @@ describe('reasonOf', () => {
       `Timed out waiting for IAM or Secrets Manager for ${SUBJECT}: cleanup cut short. ${RETRY}`],
     ['StillDenied: its message and what to check', new StillDenied('iam:CreateServiceSpecificCredential', 11, 65_500, denied), false,
       'iam:CreateServiceSpecificCredential was still denied after 66 s (11 attempts), longer than IAM takes to apply a new policy: '
-      + `AccessDenied: not authorized. ${DENIED_HINT.trim()}`],
+      + `AccessDenied: not authorized. ${DENIED_HINT}`],
   ])('GIVEN %s WHEN answered THEN the reason is exact', (_, err, aborted, reason) => {
     expect(reasonOf(err, aborted, SUBJECT)).toBe(reason);
   });
