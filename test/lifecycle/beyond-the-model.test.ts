@@ -9,7 +9,7 @@ import { STACK_ID, World } from './interleavings';
 
 jest.setTimeout(300_000);
 
-/** The bound lambda/ownership.ts states: three records of a resource, three of one it replaces, the three stages, the marker. */
+/** The bound lambda/shared/ownership.ts states: three records of a resource, three of one it replaces, the three stages, the marker. */
 const LABEL_BOUND = 10;
 
 let world: World;

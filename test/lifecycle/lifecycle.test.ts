@@ -6,7 +6,9 @@ import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from 
 import { currentDocument, leaks } from './world';
 import { exampleStack } from '../../examples/app';
 import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
+import { DENIED_HINT, escape, RETRY } from '../expected-reasons';
 import { LocalAws, startLocalAws } from '../local-aws';
+import { NOT_FOUND_WORDINGS, defaultWordings } from '../local-aws/errors';
 
 // The real bundled handler from cdk.out, run as Lambda would run it, through the event sequences CloudFormation
 // sends, against a local IAM + Secrets Manager. After every step the state of the local AWS is asserted.
@@ -62,6 +64,11 @@ function expectSecretMatchesIam(userName: string) {
   expect(doc.password ?? doc.apiKey).toBe(stored!.ServicePassword ?? stored!.ServiceCredentialSecret);
   return { credential, stored: stored!, doc };
 }
+
+/** How the local IAM words NoSuchEntity in this run (LOCAL_AWS_WORDINGS). */
+const says = NOT_FOUND_WORDINGS[defaultWordings()];
+const TIMED_OUT = (operation: string) => 'Timed out waiting for IAM or Secrets Manager for IAM user \'ci-bot\' and codecommit.amazonaws.com: '
+  + `${operation} did not succeed before the deadline`;
 
 const callsOf = (invocation: Invocation) => invocation.calls.map((c) => c.replace(/ -> ok$/, ''));
 
@@ -132,7 +139,7 @@ test('a failed CREATE is followed by a rollback DELETE that touches nothing', as
   expect(deployment.status).toBe('ROLLBACK_COMPLETE');
   const [create, rollback] = deployment.invocations;
   expect(create.response).toMatchObject({ Status: 'FAILED' });
-  expect(create.response!.Reason).toContain('marked for deletion');
+  expect(create.response!.Reason).toBe('InvalidRequest: You can\'t perform this operation on the secret because it was marked for deletion.');
   // PutSecretValue failing after Create: the new credential is deleted before the FAILED answer.
   expect(callsOf(create)).toEqual([
     'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'iam:CreateServiceSpecificCredential',
@@ -243,15 +250,64 @@ test('the 2-credential limit fails fast with the existing ids, and the rollback 
 
   expectWellBehaved(deployment, synth);
   const [create, rollback] = deployment.invocations;
-  expect(create.response!.Status).toBe('FAILED');
-  expect(create.response!.Reason).toContain("'ci-bot'");
-  for (const id of existing) expect(create.response!.Reason).toContain(id);
+  expect(create.response).toMatchObject({
+    Status: 'FAILED',
+    Reason: `IAM user 'ci-bot' already has the maximum of 2 credentials for codecommit.amazonaws.com (${existing.join(', ')}): delete one of them, `
+      + 'or remove a ServiceSpecificCredential for this user and service. A replacement (a new user, service or expiresAfter) needs a free slot: '
+      + 'the new credential is created before the old one is deleted',
+  });
   expect(rollback.calls).toEqual([]);
   expect(localAws.credentials({ userName: 'ci-bot' }).map((c) => c.ServiceSpecificCredentialId).sort()).toEqual([...existing].sort());
 });
 
+test('a just-created user that IAM does not show yet is waited for until the credential is created', async () => {
+  // Not visible to any call yet: Create, and the List that asks IAM what Create's NoSuchEntity meant.
+  const error = { code: 'NoSuchEntity', status: 404, message: NOT_FOUND_WORDINGS[defaultWordings()].user('ci-bot') };
+  localAws.inject({ service: 'iam', operation: 'CreateServiceSpecificCredential', times: 4, error });
+  localAws.inject({ service: 'iam', operation: 'ListServiceSpecificCredentials', times: 4, error });
+
+  const deployment = await deploy(example());
+
+  const calls = deployment.invocations[0].calls.filter((c) => c.startsWith('iam:'));
+  expect(calls).toEqual([
+    ...Array(4).fill(['iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> NoSuchEntity']).flat(),
+    'iam:CreateServiceSpecificCredential -> ok',
+  ]);
+  expect(deployment.invocations[0].response).toMatchObject({ Status: 'SUCCESS' });
+  expectSecretMatchesIam('ci-bot');
+});
+
+test('a just-created user that List already shows but Create does not yet is waited for', async () => {
+  const error = { code: 'NoSuchEntity', status: 404, message: NOT_FOUND_WORDINGS[defaultWordings()].user('ci-bot') };
+  localAws.inject({ service: 'iam', operation: 'CreateServiceSpecificCredential', times: 2, error });
+
+  const deployment = await deploy(example());
+
+  expect(deployment.invocations[0].response).toMatchObject({ Status: 'SUCCESS' });
+  expectSecretMatchesIam('ci-bot');
+});
+
+test('a service IAM does not support fails the CREATE for an existing user at once, decided by a call, whatever IAM\'s wording', async () => {
+  localAws.createUser('ci-bot');
+  const synth = synthesize((app) => {
+    const stack = new Stack(app, 'Unsupported');
+    const user = iam.User.fromUserName(stack, 'GitUser', 'ci-bot');
+    new ServiceSpecificCredential(stack, 'Key', { user, service: CredentialService.of('nosuch.amazonaws.com'), expiresAfter: Duration.days(30) });
+    return stack;
+  });
+  const deployment = await cfn.deploy(synth);
+
+  expectWellBehaved(deployment, synth);
+
+  const [create] = deployment.invocations;
+  expect(create.response!.Status).toBe('FAILED');
+  expect(create.response!.Reason).toBe(`IAM does not support service-specific credentials for 'nosuch.amazonaws.com' (user 'ci-bot'): ${says.service('nosuch.amazonaws.com')}`);
+  expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual([
+    'iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> ok',
+  ]);
+});
+
 test.each([
-  ['a just-created user answering NoSuchEntity', { code: 'NoSuchEntity', status: 404, message: 'The user with name ci-bot cannot be found.' }],
   ['throttling', { code: 'Throttling', status: 400, message: 'Rate exceeded' }],
   ['a 5xx', { code: 'ServiceUnavailable', status: 503, message: 'Service unavailable' }],
 ])('%s is retried until the credential is created', async (_, error) => {
@@ -277,8 +333,11 @@ test('an imported user that does not exist fails within seconds, saying so; a us
   const [create] = deployment.invocations;
   expect(create.event.ResourceProperties).toMatchObject({ UserExists: 'true' });
   expect(create.response!.Status).toBe('FAILED');
-  expect(create.response!.Reason).toMatch(/^IAM user 'no-such-user' does not exist. The stack imports it \(iam.User.fromUserName or fromUserArn\)/);
-  expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual(['iam:CreateServiceSpecificCredential -> NoSuchEntity']);
+  expect(create.response!.Reason).toBe('IAM user \'no-such-user\' does not exist. The stack imports it (iam.User.fromUserName or fromUserArn), so it '
+    + 'must exist before the deployment: check its name, and for a user with a path, use fromUserArn with the full ARN');
+  expect(create.calls.filter((c) => c.startsWith('iam:'))).toEqual([
+    'iam:CreateServiceSpecificCredential -> NoSuchEntity', 'iam:ListServiceSpecificCredentials -> NoSuchEntity',
+  ]);
   expect(create.durationMs).toBeLessThan(5_000);
   // The example's own user (an iam.User of the stack) is not marked, so a NoSuchEntity from it is waited out (above).
   const own = Object.values(example().template.Resources).filter((r) => r.Type === CR);
@@ -299,7 +358,7 @@ test('an IAM slower than the Lambda timeout still gets a FAILED answer before th
     expect(create.timedOut).toBe(false);
     expect(create.durationMs).toBeLessThan(6_000);
     expect(create.response).toMatchObject({ Status: 'FAILED' });
-    expect(create.response!.Reason).toMatch(/Timed out .*'ci-bot'.*codecommit/);
+    expect(create.response!.Reason).toBe(`${TIMED_OUT('iam:CreateServiceSpecificCredential')} (1 attempt). ${RETRY}`);
   } finally {
     await slow.close();
   }
@@ -369,7 +428,8 @@ describe('a rollback never gets stuck', () => {
       expectWellBehaved(deployment, synth);
       const [update, rollback] = deployment.invocations;
       expect(update.response).toMatchObject({ Status: 'FAILED' });
-      expect(update.response!.Reason).toContain('AccessDenied');
+      expect(update.response!.Reason).toMatch(new RegExp(`^${escape(TIMED_OUT('iam:ResetServiceSpecificCredential'))} \\(\\d+ attempts; last error `
+        + `AccessDenied: ${escape(denied('ResetServiceSpecificCredential').message)}\\)\\. ${escape(DENIED_HINT)} ${escape(RETRY)}$`));
       expect(rollback.event).toMatchObject({ RequestType: 'Update', ResourceProperties: { ResetSerial: '0' } });
       expect(rollback.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: before.ServiceSpecificCredentialId });
       expect(callsOf(rollback).filter((c) => c.startsWith('iam:Reset'))).toEqual([]);
@@ -477,7 +537,7 @@ describe('only this stack\'s CloudFormation can drive the handler', () => {
     const invocation = await cfn.invoke(synth, event);
 
     expect(invocation.response).toMatchObject({ Status: 'FAILED' });
-    expect(invocation.response!.Reason).toContain(cfn.stackId);
+    expect(invocation.response!.Reason).toBe(`This handler serves CloudFormation stack ${cfn.stackId} only; it refused an event from ${otherStack} and touched nothing`);
     expect(invocation.calls).toEqual([]);
     expect(localAws.credentials()).toHaveLength(1);
   });
@@ -526,7 +586,8 @@ describe('only this stack\'s CloudFormation can drive the handler', () => {
     const invocation = await cfn.invoke(synth, event);
 
     expect(invocation.response).toMatchObject({ Status: 'FAILED' });
-    expect(invocation.response!.Reason).toContain(trap);
+    expect(invocation.response!.Reason).toBe(`Secret ${trap} is not a credential secret of stack ${cfn.stackId}: such a secret carries the tags `
+      + 'aws:cloudformation:stack-id (set by CloudFormation only) and cdk-service-specific-credential, both with the stack\'s id. Nothing was changed');
     expect(invocation.calls.filter((c) => c.startsWith('iam:Reset') || c.startsWith('secretsmanager:Put'))).toEqual([]);
     expect(localAws.secret(trap)!.versions.map((v) => v.secretString)).toEqual(['empty']);
     expect(expectSecretMatchesIam('ci-bot').stored.ServicePassword).toBe(before.stored.ServicePassword);
@@ -560,8 +621,9 @@ describe('smaller defects', () => {
     const [create] = deployment.invocations;
     expect(Buffer.byteLength(create.responseBody!)).toBeLessThanOrEqual(4_096);
     expect(create.response).toMatchObject({ Status: 'FAILED', RequestId: create.event.RequestId, StackId: cfn.stackId });
-    expect(create.response!.Reason).toMatch(/^ValidationError: Service control policy denies this request: ünïcödé/);
-    expect(create.response!.Reason).toMatch(/\(truncated\)$/);
+    // A prefix of the whole reason, cut between characters, and marked as cut.
+    expect(create.response!.Reason).toMatch(/^ValidationError: Service control policy denies this request: ünïcödé .* \(truncated\)$/);
+    expect(`ValidationError: ${message}`.startsWith(create.response!.Reason!.slice(0, -' (truncated)'.length))).toBe(true);
   });
 });
 
@@ -618,7 +680,9 @@ describe('a secret changed, deleted by hand, or pointed at by another credential
     const retried = await cfn.invoke(synth, { ...event, RequestId: 'retried' });
 
     expect(first.response).toMatchObject({ Status: 'FAILED' });
-    expect(first.response!.Reason).toContain(`--service-specific-credential-id ${credential.physicalId}`);
+    expect(first.response!.Reason).toBe(`Secret ${credential.attributes.SecretArn} does not exist or is scheduled for deletion, so nothing shows `
+      + `that credential ${credential.physicalId} belongs to this stack; if it does, delete it with 'aws iam delete-service-specific-credential `
+      + `--service-specific-credential-id ${credential.physicalId} --user-name <user>' and retry`);
     expect(retried.response).toMatchObject({ Status: 'SUCCESS' });
   });
 
@@ -650,7 +714,8 @@ describe('a secret changed, deleted by hand, or pointed at by another credential
       });
 
       expect(invocation.response).toMatchObject({ Status: 'FAILED' });
-      expect(invocation.response!.Reason).toContain(`holds credential ${alice.ServiceSpecificCredentialId} of IAM user 'alice'`);
+      expect(invocation.response!.Reason).toBe(`Secret ${aliceSecret} holds credential ${alice.ServiceSpecificCredentialId} of IAM user 'alice', `
+        + 'which still exists: the handler writes no other credential into it. Nothing was changed');
       expect(resources()).toEqual(before);
       expect(currentDocument(localAws, aliceSecret).iamUserName).toBe('alice');
     });
@@ -667,7 +732,11 @@ describe('a secret changed, deleted by hand, or pointed at by another credential
         ...base, RequestType: 'Create', RequestId: 'forged', ResourceProperties: { ...base.ResourceProperties, UserName: 'bob', SecretArn: aliceSecret },
       });
 
-      expect(invocation.response).toMatchObject({ Status: 'FAILED' });
+      expect(invocation.response).toMatchObject({
+        Status: 'FAILED',
+        Reason: `Secret ${aliceSecret} holds credential ${alice.ServiceSpecificCredentialId} of IAM user 'alice', which still exists: the handler `
+          + 'writes no other credential into it. Nothing was changed',
+      });
       expect(invocation.calls.filter((c) => c.startsWith('iam:Create'))).toEqual([]);
       expect(resources()).toEqual(before);
     });

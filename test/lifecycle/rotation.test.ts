@@ -155,7 +155,7 @@ describe('ALTERNATING', () => {
     localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', times: 50, error: { code: 'KMSAccessDeniedException', status: 400, message: 'Access to KMS is not allowed' } });
     const failed = await rotate(synth);
     expect(failed.failedStep).toBe('createSecret');
-    expect(failed.invocations[0].output).toContain('KMSAccessDenied');
+    expect(failed.invocations[0].output.split('\n')).toContain('createSecret failed: KMSAccessDenied: Access to KMS is not allowed');
     expect(labelled('AWSCURRENT')).toEqual(before);
     expect(accepted(before)).toBe(true);
     expectNothingOrphaned();
@@ -355,7 +355,8 @@ describe('a rotation and a stack update of the same construct', () => {
     expect(afterUpdate.resetSerial).toBe('1');
     const rest = await rotate(synth, { token: staged.token, steps: ['testSecret', 'finishSecret'], resume: true });
     expect(rest.failedStep).toBe('testSecret');
-    expect(rest.invocations[0].output).toContain('is not AWSPENDING');
+    expect(rest.invocations[0].output.split('\n')).toContain(`testSecret failed: Version ${staged.token} of secret ${secretArn()} is not AWSPENDING: `
+      + 'a later rotation or stack update took its place. Nothing was changed');
     expect(labelled('AWSCURRENT')).toEqual(afterUpdate);
     expect(accepted(afterUpdate)).toBe(true);
     expectNothingOrphaned();
@@ -383,13 +384,15 @@ describe('refused', () => {
     await deploy(synth);
     const rotation = await rotate(synth);
     expect(rotation.failedStep).toBe('createSecret');
-    expect(rotation.invocations[0].output).toContain('does not have rotation turned on');
+    expect(rotation.invocations[0].output.split('\n')).toContain(`createSecret failed: Secret ${secretArn()} does not have rotation turned on; nothing was changed`);
     const foreign = localAws.createSecret('someone-else', { value: '{}' });
     const event = { SecretId: foreign, ClientRequestToken: 'f0000000-0000-4000-8000-000000000000', Step: 'createSecret' };
     localAws.startRotation(foreign, event.ClientRequestToken);
     const refused = await cfn.invoke(synth, event);
     expect(refused.exitCode).not.toBe(0);
-    expect(refused.output).toContain('is not a credential secret of stack');
+    expect(refused.output.split('\n')).toContain(`createSecret failed: Secret ${foreign} is not a credential secret of stack ${cfn.stackId}: such a `
+      + 'secret carries the tags aws:cloudformation:stack-id (set by CloudFormation only) and cdk-service-specific-credential, both with the stack\'s id. '
+      + 'Nothing was changed');
     expect(refused.calls).toEqual(['secretsmanager:DescribeSecret -> ok']);
     expect(ids()).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError, notFound, validation } from './errors';
+import { AwsError, NOT_FOUND_WORDINGS, Wordings, defaultWordings, notFound, validation } from './errors';
 
 // IAM's users and service-specific credentials, with the behaviour recorded against real AWS
 // (see shared/reference/iam-service-specific-credentials.md).
@@ -32,7 +32,10 @@ export class Iam {
   public readonly users = new Map<string, { UserName: string; UserId: string; Arn: string; Path: string; CreateDate: Date }>();
   public readonly credentials: StoredCredential[] = [];
 
-  constructor(public readonly accountId: string) {
+  private readonly says: (typeof NOT_FOUND_WORDINGS)[Wordings];
+
+  constructor(public readonly accountId: string, wordings: Wordings = defaultWordings()) {
+    this.says = NOT_FOUND_WORDINGS[wordings];
     this.createUser(CALLER);
   }
 
@@ -52,7 +55,7 @@ export class Iam {
       case 'DeleteUser':
         this.user(p.UserName);
         if (this.credentials.some((c) => c.UserName === p.UserName)) {
-          throw new AwsError('DeleteConflict', 409, 'Cannot delete entity, must delete service specific credentials first.');
+          throw new AwsError('DeleteConflict', 409, 'Cannot delete entity, must remove referenced objects first.');
         }
         this.users.delete(p.UserName);
         return undefined;
@@ -65,7 +68,7 @@ export class Iam {
       }
       case 'UpdateServiceSpecificCredential': {
         if (p.Status !== 'Active' && p.Status !== 'Inactive') {
-          throw validation(`1 validation error detected: Value '${p.Status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`);
+          throw validation('1 validation error detected: Value at \'status\' failed to satisfy constraint: Member must satisfy enum value set');
         }
         this.find(p).Status = p.Status;
         return undefined;
@@ -78,6 +81,8 @@ export class Iam {
       case 'ListServiceSpecificCredentials': {
         const userName = p.UserName ?? CALLER;
         this.user(userName);
+        // Real IAM answers NoSuchEntity for a service it does not issue credentials for, as Create does.
+        if (p.ServiceName !== undefined) this.supported(p.ServiceName);
         const found = this.credentials.filter((c) => c.UserName === userName && (!p.ServiceName || c.ServiceName === p.ServiceName));
         // Metadata only: List never returns a secret.
         return {
@@ -92,18 +97,15 @@ export class Iam {
   private user(name: string) {
     checkUserName(name);
     const user = this.users.get(name);
-    if (!user) throw notFound(`The user with name ${name} cannot be found.`);
+    if (!user) throw notFound(this.says.user(name));
     return user;
   }
 
   private create(p: Record<string, string>): StoredCredential {
     const user = this.user(p.UserName);
     const service = p.ServiceName;
+    this.supported(service);
     const isKey = API_KEY_SERVICES.has(service);
-    if (!isKey && !PASSWORD_SERVICES.has(service)) {
-      // Real IAM answers NoSuchEntity here, not the NotSupportedService its model declares.
-      throw notFound(`No such service ${service} is supported for Service Specific Credentials`);
-    }
     // One clock reading: an expiry is a whole number of days after the creation date.
     const now = Date.now();
     let expires: Date | undefined;
@@ -132,6 +134,11 @@ export class Iam {
     return { ...credential };
   }
 
+  /** Real IAM answers NoSuchEntity for a service it does not issue credentials for, not the NotSupportedService its model declares. */
+  private supported(service: string): void {
+    if (!API_KEY_SERVICES.has(service) && !PASSWORD_SERVICES.has(service)) throw notFound(this.says.service(service));
+  }
+
   /** The credential a Reset/Update/Delete names, looked up for UserName, or for the caller when it is omitted. */
   private find(p: Record<string, string>): StoredCredential {
     const id = p.ServiceSpecificCredentialId ?? '';
@@ -141,8 +148,8 @@ export class Iam {
     const userName = p.UserName ?? CALLER;
     this.user(userName);
     const found = this.credentials.find((c) => c.ServiceSpecificCredentialId === id && c.UserName === userName);
-    // Real IAM's wording (recorded against AWS): it does not say whether the id or the user was wrong.
-    if (!found) throw notFound(`No such credential ${id} exists`);
+    // Real IAM does not say whether the id or the user was wrong.
+    if (!found) throw notFound(this.says.credential(id));
     return found;
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { AwsError } from './errors';
+import { AwsError, Wordings } from './errors';
 import { Iam, StoredCredential } from './iam';
 import { SecretsManager, StoredSecret } from './secrets-manager';
 
@@ -68,13 +68,15 @@ export interface LocalAwsOptions {
   readonly iamRate?: { readonly perSecond: number; readonly burst?: number };
   /** The bucket's clock, in ms. @default Date.now */
   readonly now?: () => number;
+  /** How IAM words NoSuchEntity. @default - `reworded` when LOCAL_AWS_WORDINGS says so, else AWS's recorded wordings */
+  readonly wordings?: Wordings;
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const accountId = options.accountId ?? '123456789012';
   const rate = options.iamRate;
   const bucket = rate && new TokenBucket(rate.perSecond, rate.burst ?? Math.max(1, rate.perSecond), options.now);
-  const iam = new Iam(accountId);
+  const iam = new Iam(accountId, options.wordings);
   const sm = new SecretsManager(accountId);
   const faults: Array<Fault & { left: number }> = [];
   const calls: Call[] = [];

@@ -12,13 +12,19 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
+  TagResourceCommand,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { LocalAws, startLocalAws } from '.';
+import { Wordings } from './errors';
 
 // The local AWS against the real SDK clients: what the lifecycle tests and the demo rely on.
 
@@ -27,7 +33,7 @@ let iam: IAMClient;
 let sm: SecretsManagerClient;
 
 beforeEach(async () => {
-  aws = await startLocalAws();
+  aws = await startLocalAws({ wordings: 'aws' });
   const config = { endpoint: aws.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   iam = new IAMClient(config);
   sm = new SecretsManagerClient(config);
@@ -212,5 +218,357 @@ describe('faults', () => {
     await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: c.ServicePassword }));
 
     expect(JSON.stringify(aws.calls)).not.toContain(c.ServicePassword);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The local AWS's errors against answers recorded on real AWS: every error the handler decides by (or that a test of it
+// relies on), with its code, HTTP status and message as recorded. Unless a comment says otherwise, the IAM answers are
+// LocalStack's tests/aws/services/iam/test_iam.snapshot.json (TestIAMServiceSpecificCredentials, recorded against AWS
+// on 2025-03-06), and the Secrets Manager ones its tests/aws/services/secretsmanager/test_secretsmanager.snapshot.json
+// (TestSecretsManager); each row names the test and the snapshot key.
+
+/** An error as the recorded snapshots show it: the wire code, message and (IAM) type, and the HTTP status. */
+interface Recorded {
+  readonly Code: string;
+  readonly Message: string;
+  readonly Type?: 'Sender';
+  readonly HTTPStatusCode: number;
+}
+
+/** What the SDK client made of a failed call, in the recorded answers' shape; a call that succeeds fails the test. */
+async function answerOf(call: Promise<unknown>): Promise<Recorded> {
+  const err = await call.then((out) => { throw new Error(`expected an error, got ${JSON.stringify(out)}`); }, (e) => e);
+  // awsQuery (IAM) keeps the <Error> element; awsJson (Secrets Manager) the __type.
+  const wire = err.Error as { Code: string; Message: string; Type: 'Sender' } | undefined;
+  return {
+    Code: wire?.Code ?? err.__type ?? err.name,
+    Message: wire?.Message ?? err.message,
+    ...(wire ? { Type: wire.Type } : {}),
+    HTTPStatusCode: err.$metadata?.httpStatusCode,
+  };
+}
+
+const NO_SUCH_USER = (name: string): Recorded => ({ Code: 'NoSuchEntity', Message: `The user with name ${name} cannot be found.`, Type: 'Sender', HTTPStatusCode: 404 });
+const NO_SUCH_SERVICE = (name: string): Recorded => ({
+  Code: 'NoSuchEntity', Message: `No such service ${name} is supported for Service Specific Credentials`, Type: 'Sender', HTTPStatusCode: 404,
+});
+const NO_SUCH_CREDENTIAL = (id: string): Recorded => ({ Code: 'NoSuchEntity', Message: `No such credential ${id} exists`, Type: 'Sender', HTTPStatusCode: 404 });
+const MALFORMED_ID: Recorded = {
+  Code: 'ValidationError',
+  Message: '1 validation error detected: Value at \'serviceSpecificCredentialId\' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+',
+  Type: 'Sender',
+  HTTPStatusCode: 400,
+};
+
+/** Reset, Update and Delete of one credential id, for one user: each answers the same errors. */
+const byId = (client: IAMClient, UserName: string, ServiceSpecificCredentialId: string) => ({
+  update: () => client.send(new UpdateServiceSpecificCredentialCommand({ UserName, ServiceSpecificCredentialId, Status: 'Inactive' })),
+  reset: () => client.send(new ResetServiceSpecificCredentialCommand({ UserName, ServiceSpecificCredentialId })),
+  delete: () => client.send(new DeleteServiceSpecificCredentialCommand({ UserName, ServiceSpecificCredentialId })),
+});
+
+/**
+ * Every IAM error row: what is asked of the local IAM (which has user alice with one CodeCommit credential, `id`), and
+ * the answer recorded for it. `wordingOnly`: a NoSuchEntity whose message the local IAM can word otherwise.
+ */
+const IAM_ERRORS: Array<{ row: string; call: (client: IAMClient, id: string) => Promise<unknown>; recorded: Recorded; wordingOnly?: boolean }> = [
+  // test_create_service_specific_credential_invalid_user: invalid-user-name-exception
+  {
+    row: 'Create for an unknown user',
+    recorded: NO_SUCH_USER('non-existent-user'),
+    wordingOnly: true,
+    call: (c) => c.send(new CreateServiceSpecificCredentialCommand({ UserName: 'non-existent-user', ServiceName: 'codecommit.amazonaws.com' })),
+  },
+  // test_create_service_specific_credential_invalid_user: invalid-user-and-service-exception (the user is named, not the service)
+  {
+    row: 'Create for an unknown user and an unknown service',
+    recorded: NO_SUCH_USER('non-existent-user'),
+    wordingOnly: true,
+    call: (c) => c.send(new CreateServiceSpecificCredentialCommand({ UserName: 'non-existent-user', ServiceName: 'nonexistentservice.amazonaws.com' })),
+  },
+  // test_create_service_specific_credential_invalid_service: invalid-service-exception
+  {
+    row: 'Create for a service that does not exist',
+    recorded: NO_SUCH_SERVICE('nonexistentservice.amazonaws.com'),
+    wordingOnly: true,
+    call: (c) => c.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName: 'nonexistentservice.amazonaws.com' })),
+  },
+  // test_create_service_specific_credential_invalid_service: invalid-service-completely-malformed-exception
+  {
+    row: 'Create for a malformed service name',
+    recorded: NO_SUCH_SERVICE('o3on3n3onosneo'),
+    wordingOnly: true,
+    call: (c) => c.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName: 'o3on3n3onosneo' })),
+  },
+  // test_create_service_specific_credential_invalid_service: invalid-service-existing-but-unsupported-exception
+  {
+    row: 'Create for a service that exists but issues no credentials',
+    recorded: NO_SUCH_SERVICE('lambda.amazonaws.com'),
+    wordingOnly: true,
+    call: (c) => c.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName: 'lambda.amazonaws.com' })),
+  },
+  // test_list_service_specific_credential_different_service: list-service-specific-credentials-invalid-service
+  {
+    row: 'List for a service that does not exist',
+    recorded: NO_SUCH_SERVICE('nonexistentservice.amazonaws.com'),
+    wordingOnly: true,
+    call: (c) => c.send(new ListServiceSpecificCredentialsCommand({ UserName: 'alice', ServiceName: 'nonexistentservice.amazonaws.com' })),
+  },
+  // test_user_match_id_mismatch[totally-wrong-credential-id-with-hyphens]: update-wrong-id, reset-wrong-id, delete-wrong-id
+  ...(['update', 'reset', 'delete'] as const).map((op) => ({
+    row: `${op} of a malformed credential id`,
+    recorded: MALFORMED_ID,
+    call: (c: IAMClient) => byId(c, 'alice', 'totally-wrong-credential-id-with-hyphens')[op](),
+  })),
+  // test_user_match_id_mismatch[satisfiesregexbutstillinvalid]: update-wrong-id, reset-wrong-id, delete-wrong-id
+  ...(['update', 'reset', 'delete'] as const).map((op) => ({
+    row: `${op} of a well-formed unknown credential id`,
+    recorded: NO_SUCH_CREDENTIAL('satisfiesregexbutstillinvalid'),
+    wordingOnly: true,
+    call: (c: IAMClient) => byId(c, 'alice', 'satisfiesregexbutstillinvalid')[op](),
+  })),
+  // test_id_match_user_mismatch: update-wrong-user-name, reset-wrong-user-name, delete-wrong-user-name
+  ...(['update', 'reset', 'delete'] as const).map((op) => ({
+    row: `${op} of a credential for an unknown user`,
+    recorded: NO_SUCH_USER('wrong-user-name'),
+    wordingOnly: true,
+    call: (c: IAMClient, id: string) => byId(c, 'wrong-user-name', id)[op](),
+  })),
+  // test_invalid_update_parameters: update-invalid-status (asked without UserName: the status is checked first)
+  {
+    row: 'Update to a status that is not Active or Inactive',
+    recorded: {
+      Code: 'ValidationError',
+      Message: '1 validation error detected: Value at \'status\' failed to satisfy constraint: Member must satisfy enum value set',
+      Type: 'Sender',
+      HTTPStatusCode: 400,
+    },
+    call: (c, id) => c.send(new UpdateServiceSpecificCredentialCommand({ ServiceSpecificCredentialId: id, Status: 'Invalid' as any })),
+  },
+  // test_delete_user_after_service_credential_created: delete-user-existing-credential
+  {
+    row: 'DeleteUser of a user who still has a credential',
+    recorded: { Code: 'DeleteConflict', Message: 'Cannot delete entity, must remove referenced objects first.', Type: 'Sender', HTTPStatusCode: 409 },
+    call: (c) => c.send(new DeleteUserCommand({ UserName: 'alice' })),
+  },
+];
+
+describe.each<Wordings>(['aws', 'reworded'])('IAM\'s errors, with the local IAM\'s %s wordings', (wordings) => {
+  let local: LocalAws;
+  let client: IAMClient;
+  let id: string;
+
+  beforeEach(async () => {
+    local = await startLocalAws({ wordings });
+    client = new IAMClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    local.createUser('alice');
+    id = (await client.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' })))
+      .ServiceSpecificCredential!.ServiceSpecificCredentialId!;
+  });
+
+  afterEach(async () => {
+    client.destroy();
+    await local.close();
+  });
+
+  test.each(IAM_ERRORS.map((e) => [e.row, e] as const))('GIVEN %s WHEN asked THEN the answer is the one recorded on AWS', async (_, { call, recorded, wordingOnly }) => {
+    // WHEN
+    const answer = await answerOf(call(client, id));
+
+    // THEN: AWS's own answer; reworded, the same code, type and status in other words (the handler decides by none of them).
+    if (wordings === 'aws' || !wordingOnly) {
+      expect(answer).toEqual(recorded);
+    } else {
+      expect(answer).toEqual({ ...recorded, Message: expect.any(String) });
+      expect(answer.Message).not.toBe(recorded.Message);
+    }
+  });
+});
+
+describe('IAM answers recorded on AWS that the handler relies on', () => {
+  test('GIVEN a service without credentials for the user WHEN listed THEN the list is empty (test_list_service_specific_credential_different_service: list-service-specific-credentials-response-wrong-service)', async () => {
+    // GIVEN
+    await create('codecommit.amazonaws.com');
+
+    // WHEN
+    const out = await iam.send(new ListServiceSpecificCredentialsCommand({ UserName: 'alice', ServiceName: 'cassandra.amazonaws.com' }));
+
+    // THEN
+    expect(out.ServiceSpecificCredentials).toEqual([]);
+  });
+
+  test('GIVEN a credential WHEN created, listed, deactivated, reset and deleted THEN each answer has the fields recorded (test_service_specific_credential_lifecycle[codecommit.amazonaws.com])', async () => {
+    // WHEN
+    const created = await create('codecommit.amazonaws.com');
+    const listed = await iam.send(new ListServiceSpecificCredentialsCommand({ UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }));
+    const updated = await iam.send(new UpdateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: created.ServiceSpecificCredentialId, Status: 'Inactive' }));
+    const reset = await iam.send(new ResetServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: created.ServiceSpecificCredentialId }));
+    const deleted = await iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: created.ServiceSpecificCredentialId }));
+
+    // THEN: create-service-specific-credential-response, list-...-before-update, reset-...-response; update and delete answer nothing.
+    const fields = ['CreateDate', 'ServiceName', 'ServicePassword', 'ServiceSpecificCredentialId', 'ServiceUserName', 'Status', 'UserName'];
+    expect(Object.keys(created).sort()).toEqual(fields);
+    expect(created).toMatchObject({ ServiceName: 'codecommit.amazonaws.com', ServiceUserName: 'alice-at-123456789012', Status: 'Active', UserName: 'alice' });
+    expect(listed.ServiceSpecificCredentials!.map((c) => Object.keys(c).sort())).toEqual([fields.filter((f) => f !== 'ServicePassword')]);
+    expect(Object.keys(reset.ServiceSpecificCredential!).sort()).toEqual(fields);
+    expect(reset.ServiceSpecificCredential).toMatchObject({ ServiceSpecificCredentialId: created.ServiceSpecificCredentialId, Status: 'Inactive' });
+    for (const empty of [updated, deleted]) expect(Object.keys(empty)).toEqual(['$metadata']);
+  });
+
+  test('GIVEN 2 credentials for a user and service WHEN a third is created THEN LimitExceeded, HTTP 409', async () => {
+    // GIVEN
+    await create('codecommit.amazonaws.com');
+    await create('codecommit.amazonaws.com');
+
+    // WHEN
+    const answer = await answerOf(create('codecommit.amazonaws.com'));
+
+    // THEN: code and status as shared/reference/iam-service-specific-credentials.md records them (Operations, and "At most 2
+    // credentials per service per user"); no recorded message exists, and the handler reads none.
+    expect(answer).toEqual({ Code: 'LimitExceeded', Message: expect.any(String), Type: 'Sender', HTTPStatusCode: 409 });
+  });
+});
+
+describe('Secrets Manager\'s answers, recorded on AWS', () => {
+  const NOT_FOUND = "Secrets Manager can't find the specified secret.";
+  const MARKED_FOR_DELETION = "You can't perform this operation on the secret because it was marked for deletion.";
+  const notFound = (Message: string): Recorded => ({ Code: 'ResourceNotFoundException', Message, HTTPStatusCode: 400 });
+  const VERSION = '11111111-2222-3333-4444-555555555555';
+
+  test.each<[string, (arn: string) => Promise<unknown>]>([
+    // test_secret_not_found: get_secret_value_not_found_ex
+    ['GetSecretValue', () => sm.send(new GetSecretValueCommand({ SecretId: 's-unknown' }))],
+    // test_secret_not_found: list_secret_version_ids_not_found_ex
+    ['ListSecretVersionIds', () => sm.send(new ListSecretVersionIdsCommand({ SecretId: 's-unknown' }))],
+    // Not recorded for DescribeSecret itself: the same lookup answers it as it answers GetSecretValue above.
+    ['DescribeSecret', () => sm.send(new DescribeSecretCommand({ SecretId: 's-unknown' }))],
+  ])('GIVEN no such secret WHEN %s asks for it THEN ResourceNotFoundException, 400, as recorded', async (_, call) => {
+    expect(await answerOf(call('s-unknown'))).toEqual(notFound(NOT_FOUND));
+  });
+
+  test.each<[string, object, string]>([
+    // test_secret_version_not_found: get_secret_value_version_not_found_ex
+    ['a version id no version has', { VersionId: VERSION }, `Secrets Manager can't find the specified secret value for VersionId: ${VERSION}`],
+    // test_get_secret_value_errors: error_get_secret_value_non_existing
+    ['a stage no version has', { VersionStage: 'AWSPREVIOUS' }, 'Secrets Manager can\'t find the specified secret value for staging label: AWSPREVIOUS'],
+    // test_secret_version_not_found: get_secret_value_stage_not_found_ex
+    ['AWSPENDING, which no version has', { VersionStage: 'AWSPENDING' }, 'Secrets Manager can\'t find the specified secret value for staging label: AWSPENDING'],
+  ])('GIVEN a secret with one value WHEN GetSecretValue asks for %s THEN ResourceNotFoundException, 400, as recorded', async (_, version, message) => {
+    // GIVEN
+    const arn = aws.createSecret('s', { value: 'one' });
+
+    // WHEN
+    const answer = await answerOf(sm.send(new GetSecretValueCommand({ SecretId: arn, ...version })));
+
+    // THEN
+    expect(answer).toEqual(notFound(message));
+  });
+
+  test('GIVEN a secret without a value WHEN GetSecretValue asks for AWSCURRENT THEN ResourceNotFoundException, 400 (test_secret_version_not_found: get_secret_value_no_version_ex)', async () => {
+    // GIVEN
+    const arn = aws.createSecret('s');
+
+    // WHEN / THEN
+    expect(await answerOf(sm.send(new GetSecretValueCommand({ SecretId: arn }))))
+      .toEqual(notFound('Secrets Manager can\'t find the specified secret value for staging label: AWSCURRENT'));
+  });
+
+  test('GIVEN a secret WHEN CreateSecret names it again THEN ResourceExistsException, 400, as recorded (test_secret_exists_snapshots: ex_log)', async () => {
+    // GIVEN
+    aws.createSecret('taken');
+
+    // WHEN
+    const answer = await answerOf(sm.send(new CreateSecretCommand({ Name: 'taken', SecretString: 'x' })));
+
+    // THEN
+    expect(answer).toEqual({ Code: 'ResourceExistsException', Message: 'The operation failed because the secret taken already exists.', HTTPStatusCode: 400 });
+  });
+
+  test('GIVEN a version written under a token WHEN another value is put under it THEN ResourceExistsException, 400: what the handler takes for an earlier delivery', async () => {
+    // GIVEN
+    const arn = aws.createSecret('s');
+    await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'one', ClientRequestToken: VERSION }));
+
+    // WHEN
+    const answer = await answerOf(sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'two', ClientRequestToken: VERSION })));
+
+    // THEN: no recorded answer exists for this; the handler decides by the code alone.
+    expect(answer).toEqual({ Code: 'ResourceExistsException', Message: expect.any(String), HTTPStatusCode: 400 });
+  });
+
+  describe('a secret marked for deletion', () => {
+    let arn: string;
+    let current: string;
+    beforeEach(async () => {
+      arn = aws.createSecret('s', { value: 'one' });
+      current = aws.secret(arn)!.versions[0].id;
+      await sm.send(new DeleteSecretCommand({ SecretId: arn, RecoveryWindowInDays: 7 }));
+    });
+
+    // test_tag_untag_resource_on_deleted_secret: tag_deleted_secret_error, recorded for TagResource; LocalStack's provider
+    // answers every other operation on such a secret the same, and so does the local one.
+    test.each<[string, () => Promise<unknown>]>([
+      ['TagResource', () => sm.send(new TagResourceCommand({ SecretId: arn, Tags: [{ Key: 'new-tag', Value: 'new-value' }] }))],
+      ['PutSecretValue', () => sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'two' }))],
+      ['GetSecretValue', () => sm.send(new GetSecretValueCommand({ SecretId: arn }))],
+      ['UpdateSecretVersionStage (a label move)', () => sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'ssc-record', MoveToVersionId: current }))],
+    ])('WHEN %s is asked THEN InvalidRequestException, 400, as recorded', async (_, call) => {
+      expect(await answerOf(call())).toEqual({ Code: 'InvalidRequestException', Message: MARKED_FOR_DELETION, HTTPStatusCode: 400 });
+    });
+
+    test('WHEN DescribeSecret is asked THEN it answers, with a DeletedDate and its labels (test_force_delete_deleted_secret: describe_secret_response)', async () => {
+      // WHEN
+      const out = await sm.send(new DescribeSecretCommand({ SecretId: arn }));
+
+      // THEN
+      expect(out.DeletedDate).toBeInstanceOf(Date);
+      expect(out.VersionIdsToStages).toEqual({ [current]: ['AWSCURRENT'] });
+    });
+  });
+
+  test('GIVEN rotations WHEN AWSCURRENT moves THEN the version it leaves is AWSPREVIOUS, AWSPENDING stays where it is, and unlabelled versions are not listed (test_update_secret_version_stages_current_pending_cycle)', async () => {
+    // GIVEN: S1 current (create_secret_rs_0), S2 staged AWSPENDING (put_secret_value_res_0).
+    const arn = aws.createSecret('s', { value: 'S1' });
+    const v0 = aws.secret(arn)!.versions[0].id;
+    const v1 = (await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'S2', VersionStages: ['AWSPENDING'] }))).VersionId!;
+    // Each version's labels as a set: the handler never reads their order.
+    const listing = async () => (await sm.send(new ListSecretVersionIdsCommand({ SecretId: arn }))).Versions!
+      .map((v) => [v.VersionId, [...v.VersionStages!].sort()]);
+    expect(await listing()).toEqual([[v0, ['AWSCURRENT']], [v1, ['AWSPENDING']]]);
+
+    // WHEN: update_secret_version_stage_res_0
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: v1, RemoveFromVersionId: v0 }));
+
+    // THEN: list_secret_version_ids_res_1
+    expect(await listing()).toEqual([[v0, ['AWSPREVIOUS']], [v1, ['AWSCURRENT', 'AWSPENDING']]]);
+
+    // WHEN: put_secret_value_res_1 (S3 AWSPENDING), then put_secret_value_res_2 (AWSCURRENT to it)
+    const v2 = (await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'S3', VersionStages: ['AWSPENDING'] }))).VersionId!;
+    expect(await listing()).toEqual([[v0, ['AWSPREVIOUS']], [v1, ['AWSCURRENT']], [v2, ['AWSPENDING']]]);
+    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: v2, RemoveFromVersionId: v1 }));
+
+    // THEN: list_secret_version_ids_res_3: the first version has no label left, and is not listed.
+    expect(await listing()).toEqual([[v1, ['AWSPREVIOUS']], [v2, ['AWSCURRENT', 'AWSPENDING']]]);
+    expect((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString).toBe('S3');
+  });
+
+  test('GIVEN a label on one version WHEN it is moved to another without naming the first THEN InvalidParameterException, 400', async () => {
+    // GIVEN
+    const arn = aws.createSecret('s', { value: 'one' });
+    const v0 = aws.secret(arn)!.versions[0].id;
+    const v1 = (await sm.send(new PutSecretValueCommand({ SecretId: arn, SecretString: 'two', VersionStages: ['AWSPENDING'] }))).VersionId!;
+
+    // WHEN
+    const answer = await answerOf(sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSCURRENT', MoveToVersionId: v1 })));
+
+    // THEN: not in LocalStack's recordings; AWS's wording as users quote it (hashicorp/terraform-provider-aws CHANGELOG.md,
+    // 5.33.0, issue #19943).
+    expect(answer).toEqual({
+      Code: 'InvalidParameterException',
+      Message: `The parameter RemoveFromVersionId can't be empty. Staging label AWSCURRENT is currently attached to version ${v0}, `
+        + 'so you must explicitly reference that version in RemoveFromVersionId.',
+      HTTPStatusCode: 400,
+    });
   });
 });

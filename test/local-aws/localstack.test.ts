@@ -138,7 +138,7 @@ async function scenario(endpoint: string): Promise<Record<string, Answer>> {
     await call('Remove AWSPENDING', () => sm.send(new UpdateSecretVersionStageCommand({ SecretId: arn, VersionStage: 'AWSPENDING', RemoveFromVersionId: pending })));
     await stages('labels after removing AWSPENDING');
 
-    // The ownership record's labels (lambda/ownership.ts): written with the value, moved by the next write that names
+    // The ownership record's labels (lambda/shared/ownership.ts): written with the value, moved by the next write that names
     // them, taken off on their own, and a label on one version moved only when the version it leaves is named.
     const record = 'ssc:ACCARESOURCE:ACCACREDENTIAL:user+1@x:codecommit.amazonaws.com:-';
     const third = 'f0000000-0000-4000-8000-000000000003';
@@ -178,7 +178,7 @@ describeIf('the local AWS answers as LocalStack does', () => {
   afterAll(() => localStack?.close());
 
   test('for every IAM and Secrets Manager call the handler makes, and the errors it decides by', async () => {
-    const local = await startLocalAws();
+    const local = await startLocalAws({ wordings: 'aws' });
     try {
       const ours = await scenario(local.endpoint);
       const theirs = await scenario(localStack.endpoint);

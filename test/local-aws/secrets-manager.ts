@@ -67,7 +67,9 @@ export class SecretsManager {
       }
       case 'ListSecretVersionIds': {
         const secret = this.live(input.SecretId);
-        return { ARN: secret.arn, Name: secret.name, Versions: secret.versions.map((v) => ({ VersionId: v.id, VersionStages: v.stages })) };
+        // A version without labels is deprecated: listed only when asked for.
+        const versions = secret.versions.filter((v) => input.IncludeDeprecated || v.stages.length);
+        return { ARN: secret.arn, Name: secret.name, Versions: versions.map((v) => ({ VersionId: v.id, VersionStages: v.stages })) };
       }
       case 'UpdateSecretVersionStage': {
         const secret = this.live(input.SecretId);
@@ -90,7 +92,7 @@ export class SecretsManager {
         return { ARN: secret.arn, Name: secret.name };
       }
       case 'TagResource': {
-        const secret = this.find(input.SecretId);
+        const secret = this.live(input.SecretId);
         for (const tag of userTags(input.Tags)) {
           secret.tags = [...secret.tags.filter((t) => t.Key !== tag.Key), tag];
         }

@@ -1,66 +1,15 @@
-import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
+import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import type { Context } from './context';
-import { LimitReached, UserError } from './iam';
-import { discard } from './lifecycle';
-import { Ownership } from './ownership';
-import { errorCode } from './retry';
-import { StoredCredential, credentialFromDocument, daysValid, readCredential, resourceOf, secretDocument, secretOf } from './secret-value';
-import { AlreadyWritten } from './secrets';
-import { ROTATION_TAG, type RotationStrategyName } from '../src/handler-contract';
+import { Owned, Ownership } from './ownership';
+import type { RotationStrategyName } from '../../src/handler-contract';
+import { AlreadyWritten, LimitReached, NoSlot, UserError, errorCode } from '../logic/errors';
+import { StoredCredential, credentialFromDocument, daysValid, readCredential, resourceOf, secretDocument, secretOf } from '../logic/secret-value';
 
-// Secrets Manager's rotation protocol: it labels an empty version AWSPENDING under the rotation's token, then calls
-// createSecret, setSecret, testSecret and finishSecret with that token, and calls again (same or new token) after
-// a failure. Every step is idempotent per token. A credential is issued only into a version of the secret together with
-// its record (lambda/ownership.ts), and a token whose version no longer holds its credential's newest value never
-// finishes: a stack update wrote a newer one.
-
-/** ALTERNATING needs IAM's second slot for the user and service, and another credential holds it. */
-export class NoSlot extends UserError {}
-
-/** The event Secrets Manager sends to a rotation function. */
-export interface RotationEvent {
-  readonly SecretId: string;
-  readonly ClientRequestToken: string;
-  readonly Step: string;
-}
-
-export function isRotationEvent(event: unknown): event is RotationEvent {
-  const e = event as Partial<RotationEvent> | undefined;
-  return typeof e?.Step === 'string' && typeof e.SecretId === 'string' && typeof e.ClientRequestToken === 'string';
-}
-
-export async function onRotation(ctx: Context, event: RotationEvent): Promise<void> {
-  const { SecretId: secretArn, ClientRequestToken: token, Step: step } = event;
-  const record = await Ownership.load(ctx, secretArn);
-  if (!record.rotationEnabled) throw new UserError(`Secret ${secretArn} does not have rotation turned on; nothing was changed`);
-  await record.reconcile();
-  const stages = record.stagesOf(token);
-  // Finished already (a repeated call), or promoted by createSecret itself (RESET_IN_PLACE).
-  if (stages.includes('AWSCURRENT')) {
-    if (step === 'finishSecret') await record.unstage(token);
-    return;
-  }
-  if (!stages.includes('AWSPENDING')) {
-    throw new UserError(`Version ${token} of secret ${secretArn} is not AWSPENDING: a later rotation or stack update took its place. Nothing was changed`);
-  }
-  switch (step) {
-    case 'createSecret':
-      await stage(ctx, record, token, strategyOf(record.tags[ROTATION_TAG]));
-      return;
-    case 'setSecret':
-      // IAM issued the credential in createSecret: it works from that moment, there is nothing to set.
-      return;
-    case 'testSecret':
-      // The record only: finishSecret asks IAM, right before the value becomes current, where it matters.
-      await test(ctx, record, token, false);
-      return;
-    case 'finishSecret':
-      await finish(ctx, record, token);
-      return;
-    default:
-      throw new UserError(`Unknown rotation step '${step}'`);
-  }
-}
+// Issuing a new value into a version of the secret, as Secrets Manager's rotation protocol does it: createSecret stages
+// it (stage), testSecret and finishSecret check it (test) and make it current (finish). The rotation path runs these for
+// Secrets Manager's steps; the stack path runs them at once for a new resetSerial with ALTERNATING rotation (rotateNow).
+// A credential is issued only into a version of the secret together with its record (ownership.ts), and a token whose
+// version no longer holds its credential's newest value never finishes: a stack update wrote a newer one.
 
 /**
  * A rotation requested by the stack (a new resetSerial with ALTERNATING rotation): the same steps, run at once under
@@ -93,7 +42,7 @@ export async function rotateNow(
  * credential's newest value, for the resource whose value is current: anything else was superseded by a stack
  * update, and promoting it would make a value current that IAM no longer accepts or that the stack replaced.
  */
-async function finish(ctx: Context, record: Ownership, token: string): Promise<void> {
+export async function finish(ctx: Context, record: Ownership, token: string): Promise<void> {
   const staged = await test(ctx, record, token);
   const current = record.current;
   if (current && resourceOf(staged) !== current.resourceId) {
@@ -109,7 +58,7 @@ async function finish(ctx: Context, record: Ownership, token: string): Promise<v
  * @param resourceId the resource the stack says is rotating; a scheduled rotation rotates whichever holds AWSCURRENT
  * @returns the credential the token's version holds; undefined when the current credential no longer exists
  */
-async function stage(
+export async function stage(
   ctx: Context, record: Ownership, token: string, strategy: RotationStrategyName, resetSerial?: string, resourceId?: string,
 ): Promise<StoredCredential | undefined> {
   // A repeated call finds its value written. A value whose record has moved on was superseded by a stack update: the
@@ -135,39 +84,42 @@ async function stage(
   }
   const document = (await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: now.versionId }))?.document;
   const serial = resetSerial ?? readCredential(document)?.ResetSerial ?? '0';
-  const owner = now.resourceId;
-
+  const documentOf = (c: ServiceSpecificCredential) => secretDocument(c, serial, now.resourceId);
   if (strategy === 'RESET_IN_PLACE') {
     const credential = await ctx.iam.reset(ctx.budget, now.userName, now.credentialId);
     ctx.remember(secretOf(credential));
     // Current at once, not after testSecret: the reset has already ended the old value.
-    return write(ctx, record, credential, (c) => secretDocument(c, serial, owner), owner, token, 'AWSCURRENT');
+    return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT');
   }
+  const credential = await issueSecond(ctx, record, now, live);
+  return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSPENDING');
+}
 
-  // ALTERNATING: the resource's older credential goes (and any a rotation staged), and a new one takes its slot. The
-  // current one stays current (and working) until finishSecret, and previous (still working) until the next rotation.
-  for (const owned of record.of(owner)) if (owned.credentialId !== now.credentialId) await record.retire(owned);
+/**
+ * ALTERNATING: the resource's older credential goes (and any a rotation staged), and a new one takes its slot. The
+ * current one stays current (and working) until finishSecret, and previous (still working) until the next rotation.
+ */
+async function issueSecond(ctx: Context, record: Ownership, now: Owned, live: ServiceSpecificCredentialMetadata): Promise<ServiceSpecificCredential> {
+  for (const owned of record.of(now.resourceId)) if (owned.credentialId !== now.credentialId) await record.retire(owned);
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.create(ctx.budget, now.userName, now.serviceName, daysValid(live));
   } catch (err) {
     if (!(err instanceof LimitReached)) throw err;
     throw new NoSlot('ALTERNATING rotation keeps two credentials, IAM\'s limit for one user and service, so no other credential '
-      + `of IAM user '${now.userName}' for ${now.serviceName} may exist: ${err.message}`);
+      + `of IAM user '${now.userName}' for ${now.serviceName} may exist: ${err.message}`, { cause: err });
   }
   ctx.remember(secretOf(credential));
+  if (live.Status !== 'Inactive') return credential;
   const id = credential.ServiceSpecificCredentialId!;
-  if (live.Status === 'Inactive') {
-    try {
-      await ctx.iam.setStatus(ctx.budget, now.userName, id, 'Inactive', true);
-    } catch (err) {
-      await discard(ctx, now.userName, id, err);
-      throw err;
-    }
-    // What the stack compares with the status it asks for: Create answered Active.
-    credential = { ...credential, Status: 'Inactive' };
+  try {
+    await ctx.iam.setStatus(ctx.budget, now.userName, id, 'Inactive', true);
+  } catch (err) {
+    await discard(ctx, now.userName, id, err);
+    throw err;
   }
-  return write(ctx, record, credential, (c) => secretDocument(c, serial, owner), owner, token, 'AWSPENDING');
+  // What the stack compares with the status it asks for: Create answered Active.
+  return { ...credential, Status: 'Inactive' };
 }
 
 /**
@@ -203,7 +155,7 @@ async function write(
  * testSecret (and finishSecret, first): the staged version still holds its credential's newest value, and (`askIam`) the
  * credential exists in IAM. (The value cannot be tried without the service it is for.)
  */
-async function test(ctx: Context, record: Ownership, token: string, askIam = true): Promise<StoredCredential> {
+export async function test(ctx: Context, record: Ownership, token: string, askIam = true): Promise<StoredCredential> {
   let staged = record.at(token);
   if (!staged) {
     // A value the previous handler version staged is recorded now; one whose record moved on was superseded by a stack
@@ -227,6 +179,12 @@ async function test(ctx: Context, record: Ownership, token: string, askIam = tru
   } as StoredCredential;
 }
 
-function strategyOf(tag: string | undefined): RotationStrategyName {
-  return tag === 'RESET_IN_PLACE' ? 'RESET_IN_PLACE' : 'ALTERNATING';
+/** Deletes a credential whose secret nobody holds; if even that fails, the error says what to delete by hand. */
+export async function discard(ctx: Context, userName: string, id: string, cause: unknown): Promise<void> {
+  try {
+    await ctx.iam.delete(ctx.cleanupBudget(), userName, id);
+  } catch (err) {
+    throw new UserError(`${(cause as Error).message}; deleting credential ${id} of IAM user '${userName}' `
+      + `failed too (${errorCode(err)}): delete it with 'aws iam delete-service-specific-credential'`, { cause });
+  }
 }

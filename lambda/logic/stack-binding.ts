@@ -1,6 +1,5 @@
-import { UserError } from './iam';
-import type { SecretDescription } from './secrets';
-import { CLOUDFORMATION_STACK_TAG, SECRET_TAG } from '../src/handler-contract';
+import { SecretGone, UserError } from './errors';
+import { CLOUDFORMATION_STACK_TAG, SECRET_TAG } from '../../src/handler-contract';
 
 // Anyone allowed to invoke the handler can hand it an event, and stack ids are not secret. What binds the handler to
 // its own stack is what an outsider cannot forge: CloudFormation's own aws:cloudformation:stack-id tag on the secret.
@@ -14,9 +13,11 @@ export function checkEventStack(eventStackId: string, ownStackId: string | undef
   }
 }
 
-/** Checks, from its description, that the secret is one of this stack's credential secrets, created by its CloudFormation. */
-export function checkSecretOwned(stackId: string, secretArn: string, described: SecretDescription | undefined): void {
-  const tags = described?.tags;
+/**
+ * Checks, from its tags, that the secret is one of this stack's credential secrets, created by its CloudFormation.
+ * @param tags undefined when the secret does not exist or is scheduled for deletion
+ */
+export function checkSecretOwned(stackId: string, secretArn: string, tags: Record<string, string> | undefined): void {
   if (!tags) throw new SecretGone(`Secret ${secretArn} does not exist or is scheduled for deletion`);
   if (tags[CLOUDFORMATION_STACK_TAG] !== stackId || tags[SECRET_TAG] !== stackId) {
     throw new UserError(`Secret ${secretArn} is not a credential secret of stack ${stackId}: such a secret carries the tags `
@@ -24,4 +25,3 @@ export function checkSecretOwned(stackId: string, secretArn: string, described: 
   }
 }
 
-export class SecretGone extends UserError {}

@@ -1,4 +1,4 @@
-import type { CredentialResourceProperties as Props } from '../src/handler-contract';
+import type { CredentialResourceProperties as Props } from '../../src/handler-contract';
 
 /** What an UPDATE has to do, decided from the old and new properties alone. */
 export interface UpdatePlan {
@@ -17,9 +17,4 @@ export function planUpdate(oldProps: Props, newProps: Props): UpdatePlan {
     reset: changed('ResetSerial') || changed('SecretArn'),
     statusChange: changed('Status'),
   };
-}
-
-/** IAM's pattern for credential ids; any other physical id (e.g. from a failed CREATE) names no credential. */
-export function isCredentialId(id: string | undefined): id is string {
-  return id !== undefined && /^\w{20,128}$/.test(id);
 }

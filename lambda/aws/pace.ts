@@ -13,12 +13,13 @@ export class Pace {
   private ceiling = 0;
   private lastThrottle = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** @param random a number in [0, 1), as Math.random gives: the share of the ceiling to wait */
+  constructor(private readonly now: () => number = Date.now, private readonly random: () => number = Math.random) {}
 
   /** How long to wait before the next call: a random share of the ceiling, so that environments do not move in step. */
   public delay(): number {
     if (this.ceiling && this.now() - this.lastThrottle > FORGET_AFTER_MS) this.ceiling = 0;
-    return this.ceiling * (0.5 + Math.random() / 2);
+    return this.ceiling * (0.5 + this.random() / 2);
   }
 
   public throttled(): void {

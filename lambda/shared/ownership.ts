@@ -1,10 +1,9 @@
 import type { ServiceSpecificCredential } from '@aws-sdk/client-iam';
 import type { Context } from './context';
-import { UserError } from './iam';
-import { errorCode } from './retry';
-import { StoredCredential, daysValid, readCredential, resourceOf } from './secret-value';
-import type { SecretDescription } from './secrets';
-import { checkSecretOwned } from './stack-binding';
+import type { SecretDescription } from '../aws/secrets';
+import { UserError, errorCode } from '../logic/errors';
+import { StoredCredential, daysValid, readCredential, resourceOf } from '../logic/secret-value';
+import { checkSecretOwned } from '../logic/stack-binding';
 
 // The one record of which credentials each credential resource owns, read and written through this module by the stack
 // path and the rotation path alike.
@@ -79,7 +78,7 @@ export class Ownership {
     const known = records.get(secretArn);
     if (known) return known;
     const described = await ctx.secrets.describe(ctx.budget, secretArn);
-    checkSecretOwned(ctx.stackId, secretArn, described);
+    checkSecretOwned(ctx.stackId, secretArn, described?.tags);
     const record = new Ownership(ctx, secretArn, { ...described!, stages: structuredClone(described!.stages) });
     records.set(secretArn, record);
     return record;

@@ -1,4 +1,5 @@
 import { Pace, isThrottling } from './pace';
+import { OutOfTime, StillDenied, errorCode } from '../logic/errors';
 
 /** How long a request may keep trying. */
 export interface Budget {
@@ -7,12 +8,6 @@ export interface Budget {
   /** When the signal aborts (ms since the epoch). */
   readonly deadline: number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-}
-
-/** The error code of an SDK error, without the `Exception` suffix some clients add (`AccessDeniedException`). */
-export function errorCode(err: unknown): string {
-  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
-  return name.replace(/Exception$/, '');
 }
 
 const TRANSIENT = new Set([
@@ -45,35 +40,23 @@ const MAX_DELAY_MS = 10_000;
  */
 export const ACCESS_DENIED_WINDOW_MS = 60_000;
 
-/** The budget ran out while an operation was still being retried: says which, how often, and its last error. */
-export class OutOfTime extends Error {
-  constructor(public readonly operation: string, public readonly attempts: number, public readonly lastError: unknown) {
-    super(`${operation} did not succeed before the deadline (${attempts} attempt${attempts === 1 ? '' : 's'}`
-      + `${lastError ? `; last error ${errorCode(lastError)}: ${(lastError as Error).message}` : ''})`);
-    this.name = 'OutOfTime';
-  }
-}
-
-/** Access was still denied after the window in which a new policy takes effect. */
-export class StillDenied extends Error {
-  constructor(public readonly operation: string, public readonly attempts: number, deniedMs: number, public readonly lastError: unknown) {
-    super(`${operation} was still denied after ${Math.round(deniedMs / 1000)} s (${attempts} attempts), longer than IAM takes to apply `
-      + `a new policy: ${errorCode(lastError)}: ${(lastError as Error).message}`);
-    this.name = 'StillDenied';
-  }
-}
+/**
+ * Whether an error is worth another attempt: no; yes, until the deadline; or `briefly`, within ACCESS_DENIED_WINDOW_MS,
+ * for an error that eventual consistency explains at first and a real cause once it lasts (AccessDenied always is).
+ */
+export type Retry = boolean | 'briefly';
 
 /**
  * Calls `call` until it succeeds, fails with an error `retryable` rejects, or the budget's signal aborts. This is the
  * only retry layer: the SDK clients make one attempt each. Every attempt first waits the environment's `pace`, which
  * throttling sets; other errors back off from 0.5 s to 10 s with jitter. The budget, not a count, bounds the attempts,
- * so a user created a moment ago gets the ~2 minutes IAM may need. AccessDenied is retried for ACCESS_DENIED_WINDOW_MS only.
+ * so a user created a moment ago gets the ~2 minutes IAM may need. A brief error is retried for ACCESS_DENIED_WINDOW_MS only.
  * @param operation the API operation, named in the error when the budget runs out
  */
 export async function withRetry<T>(
   budget: Budget,
   operation: string,
-  retryable: (err: unknown) => boolean,
+  retryable: (err: unknown) => Retry,
   call: (signal: AbortSignal) => Promise<T>,
   pace?: Pace,
 ): Promise<T> {
@@ -81,13 +64,15 @@ export async function withRetry<T>(
   let deniedMs = 0;
   let backoffs = 0;
   let last = false;
-  for (let attempt = 0; ; attempt++) {
+  // The calls made: a wait cut short by the deadline makes none.
+  let calls = 0;
+  for (;;) {
     // The wait is cut short rather than run through the deadline, so that a short budget (cleaning up after a
     // failure) still gets its attempt; that attempt is the last, or a throttled call would repeat without waiting.
     const wanted = pace?.delay() ?? 0;
     const room = budget.deadline - Date.now() - LAST_ATTEMPT_MS;
     if (wanted > 0 && wanted > room) {
-      if (last) throw new OutOfTime(operation, attempt, lastError);
+      if (last) throw new OutOfTime(operation, calls, lastError);
       last = true;
     }
     try {
@@ -97,12 +82,14 @@ export async function withRetry<T>(
         await budget.sleep(wait, budget.signal);
         if (deniedMs) deniedMs += wait;
       }
+      calls++;
       const result = await raceAbort(call(budget.signal), budget.signal);
       pace?.succeeded();
       return result;
     } catch (err) {
-      if (budget.signal.aborted) throw new OutOfTime(operation, attempt + 1, lastError);
-      if (!retryable(err)) throw err;
+      if (budget.signal.aborted) throw new OutOfTime(operation, calls, lastError);
+      const retry = retryable(err);
+      if (!retry) throw err;
       lastError = err;
       // A throttle says nothing about the denial: the window keeps counting across it, the pace's waits included.
       if (pace && isThrottling(err)) {
@@ -112,12 +99,13 @@ export async function withRetry<T>(
       const ceiling = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** backoffs++);
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
       // Counted in the time slept, so that the window is the same whatever each call takes.
-      if (isAccessDenied(err) && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw new StillDenied(operation, attempt + 1, deniedMs, err);
-      deniedMs = isAccessDenied(err) ? deniedMs + delay : 0;
+      const brief = retry === 'briefly' || isAccessDenied(err);
+      if (brief && deniedMs >= ACCESS_DENIED_WINDOW_MS) throw isAccessDenied(err) ? new StillDenied(operation, calls, deniedMs, err) : err;
+      deniedMs = brief ? deniedMs + delay : 0;
       try {
         await budget.sleep(delay, budget.signal);
       } catch {
-        throw new OutOfTime(operation, attempt + 1, lastError);
+        throw new OutOfTime(operation, calls, lastError);
       }
     }
   }

@@ -1,11 +1,10 @@
 import {
-  DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+  DescribeSecretCommand, DescribeSecretCommandOutput, GetSecretValueCommand, GetSecretValueCommandOutput, PutSecretValueCommand,
+  PutSecretValueCommandOutput, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { Pace } from './pace';
-import { Budget, errorCode, isAccessDenied, isTransient, withRetry } from './retry';
-
-/** The secret already has a different value under this request's token: an earlier delivery of the same event wrote it. */
-export class AlreadyWritten extends Error {}
+import { Budget, isAccessDenied, isTransient, withRetry } from './retry';
+import { AlreadyWritten, errorCode } from '../logic/errors';
 
 const passing = (err: unknown) => isTransient(err) || isAccessDenied(err);
 
@@ -36,9 +35,9 @@ export class Secrets {
    */
   public async put(budget: Budget, secretArn: string, document: string, token?: string, stages?: string[]): Promise<string> {
     try {
-      const out = await withRetry(budget, 'secretsmanager:PutSecretValue', passing, (abortSignal) => this.client.send(new PutSecretValueCommand({
+      const out = await this.call<PutSecretValueCommandOutput>(budget, 'PutSecretValue', new PutSecretValueCommand({
         SecretId: secretArn, SecretString: document, ClientRequestToken: token, VersionStages: stages,
-      }), { abortSignal }), this.pace);
+      }));
       return out.VersionId!;
     } catch (err) {
       if (token && errorCode(err) === 'ResourceExists') throw new AlreadyWritten(`secret version ${token} already exists`);
@@ -51,8 +50,7 @@ export class Secrets {
     budget: Budget, secretArn: string, version: { VersionId: string } | { VersionStage: string },
   ): Promise<StoredVersion | undefined> {
     try {
-      const out = await withRetry(budget, 'secretsmanager:GetSecretValue', passing, (abortSignal) =>
-        this.client.send(new GetSecretValueCommand({ SecretId: secretArn, ...version }), { abortSignal }), this.pace);
+      const out = await this.call<GetSecretValueCommandOutput>(budget, 'GetSecretValue', new GetSecretValueCommand({ SecretId: secretArn, ...version }));
       return { document: out.SecretString, versionId: out.VersionId, created: out.CreatedDate?.getTime() ?? 0 };
     } catch (err) {
       if (errorCode(err) === 'ResourceNotFound') return undefined;
@@ -63,8 +61,7 @@ export class Secrets {
   /** Tags, staging labels and rotation state; undefined when there is no such secret or it is scheduled for deletion. */
   public async describe(budget: Budget, secretArn: string): Promise<SecretDescription | undefined> {
     try {
-      const out = await withRetry(budget, 'secretsmanager:DescribeSecret', passing, (abortSignal) =>
-        this.client.send(new DescribeSecretCommand({ SecretId: secretArn }), { abortSignal }), this.pace);
+      const out = await this.call<DescribeSecretCommandOutput>(budget, 'DescribeSecret', new DescribeSecretCommand({ SecretId: secretArn }));
       if (out.DeletedDate) return undefined;
       return {
         tags: Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
@@ -82,8 +79,14 @@ export class Secrets {
    * move AWSPREVIOUS to the version it leaves. A label that is on a version must be named with it (`from`).
    */
   public async moveLabel(budget: Budget, secretArn: string, label: string, to: string | undefined, from: string | undefined): Promise<void> {
-    await withRetry(budget, 'secretsmanager:UpdateSecretVersionStage', passing, (abortSignal) => this.client.send(new UpdateSecretVersionStageCommand({
+    await this.call(budget, 'UpdateSecretVersionStage', new UpdateSecretVersionStageCommand({
       SecretId: secretArn, VersionStage: label, MoveToVersionId: to, RemoveFromVersionId: from,
-    }), { abortSignal }), this.pace);
+    }));
+  }
+
+  /** One attempt after another within the budget, each at this environment's pace. */
+  private call<O>(budget: Budget, action: string, command: { readonly input: object }): Promise<O> {
+    return withRetry(budget, `secretsmanager:${action}`, passing, async (abortSignal) =>
+      await this.client.send(command as never, { abortSignal }) as O, this.pace);
   }
 }

@@ -1,6 +1,6 @@
 import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
-import { CredentialSecretKey as Key } from '../src/credential-secret';
-import type { CredentialAttributes } from '../src/handler-contract';
+import { CredentialSecretKey as Key } from '../../src/credential-secret';
+import type { CredentialAttributes } from '../../src/handler-contract';
 
 /** The one-time secret IAM returned, or undefined when the response carried none. */
 export function secretOf(credential: ServiceSpecificCredential): string | undefined {

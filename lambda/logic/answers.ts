@@ -1,0 +1,83 @@
+import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
+import { OutOfTime, StillDenied, UserError, errorCode } from './errors';
+import { failedCreateId } from './physical-id';
+
+// What CloudFormation (or Secrets Manager) is told: the answer's shape, and the reason an error gives the user.
+
+/** CloudFormation rejects a response body over 4,096 bytes; the reason is cut to fit. */
+const MAX_RESPONSE_BYTES = 4_096;
+
+export function answer(
+  event: CloudFormationCustomResourceEvent,
+  status: 'SUCCESS' | 'FAILED',
+  physicalId: string,
+  extra: { Data?: object; Reason?: string },
+): CloudFormationCustomResourceResponse {
+  return {
+    Status: status,
+    PhysicalResourceId: physicalId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    ...extra,
+  } as CloudFormationCustomResourceResponse;
+}
+
+/** A failed CREATE gets an id that names no credential, so the DELETE CloudFormation sends next touches nothing. */
+export function failedPhysicalId(event: CloudFormationCustomResourceEvent): string {
+  return event.RequestType === 'Create' ? failedCreateId(event.RequestId) : event.PhysicalResourceId;
+}
+
+/**
+ * Says what failed and what is left to do, even when a cleanup that ran to the deadline made it late.
+ * @param subject what the work was for, named when it ran out of time
+ */
+export function reasonOf(err: unknown, aborted: boolean, subject: string): string {
+  if (err instanceof UserError) return err.message;
+  if (err instanceof OutOfTime || aborted) {
+    // An aborted Create may still have made a credential; only its id is unknown, so name where to look.
+    const last = err instanceof OutOfTime ? err.lastError : undefined;
+    return `Timed out waiting for IAM or Secrets Manager for ${subject}: `
+      + `${(err as Error).message}. ${hint(last)}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
+  }
+  if (err instanceof StillDenied) return `${err.message}. ${hint(err.lastError)}`.trim();
+  const message = (err as Error).message ?? '';
+  return `${errorCode(err)}: ${message}`;
+}
+
+/** What an error that lasted until the deadline most likely means. */
+function hint(err: unknown): string {
+  if (errorCode(err) !== 'AccessDenied') return '';
+  return 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
+    + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
+    + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
+    + 'so the handler\'s policy names the wrong ARN. ';
+}
+
+/** The response, its reason cut (after redaction, so never into a secret) to what fits CloudFormation's limit. */
+export function fit(response: CloudFormationCustomResourceResponse): CloudFormationCustomResourceResponse {
+  if (Buffer.byteLength(JSON.stringify(response)) <= MAX_RESPONSE_BYTES || !response.Reason) return response;
+  const suffix = ' (truncated)';
+  const budget = MAX_RESPONSE_BYTES - Buffer.byteLength(JSON.stringify({ ...response, Reason: suffix }));
+  let reason = '';
+  let used = 0;
+  // Whole characters, each counted as the bytes JSON makes of it (escapes, multi-byte UTF-8).
+  for (const char of response.Reason) {
+    used += Buffer.byteLength(JSON.stringify(char)) - 2;
+    if (used > budget) break;
+    reason += char;
+  }
+  return { ...response, Reason: reason + suffix };
+}
+
+/** The event without the pre-signed ResponseURL, which would let anyone answer for this resource. */
+export function describeEvent(event: CloudFormationCustomResourceEvent) {
+  return {
+    RequestType: event.RequestType,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    PhysicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
+    ResourceProperties: event.ResourceProperties,
+    OldResourceProperties: 'OldResourceProperties' in event ? event.OldResourceProperties : undefined,
+  };
+}

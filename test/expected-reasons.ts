@@ -1,0 +1,11 @@
+// The fixed parts of the reasons the handler gives, as a user reads them: tests assert whole reasons against these.
+
+export const RETRY = 'Retry the deployment; \'aws iam list-service-specific-credentials\' shows any credential left behind';
+
+export const DENIED_HINT = 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
+  + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
+  + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
+  + 'so the handler\'s policy names the wrong ARN.';
+
+/** Text to match literally inside a regular expression. */
+export const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
