@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Resource, ResourceProps, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,22 +15,11 @@ export class ImportedServiceSpecificCredential extends Resource implements IServ
   private readonly attrs: ServiceSpecificCredentialAttributes;
 
   constructor(scope: Construct, id: string, attrs: ServiceSpecificCredentialAttributes) {
-    // Its account and region are its secret's (the credential itself is IAM's, which has no region).
-    super(scope, id, attrs.secret
-      ? { account: attrs.secret.env.account, region: attrs.secret.env.region }
-      : { environmentFromArn: attrs.secretArn });
-    const credentialId = attrs.serviceSpecificCredentialId;
-    if (!Token.isUnresolved(credentialId) && !/^\w{20,128}$/.test(credentialId)) {
-      throw new Error(`Invalid serviceSpecificCredentialId '${credentialId}' for ${this.node.path}: IAM ids are 20 to 128 letters and `
-        + 'digits, e.g. ACCAEXAMPLE123456789');
-    }
-    const given = (['secret', 'secretArn', 'secretName'] as const).filter((key) => attrs[key] !== undefined);
-    if (given.length !== 1) {
-      throw new Error(`Give the secret of ${this.node.path} in exactly one way (secret, secretArn or secretName); got `
-        + `${given.length ? given.join(' and ') : 'none'}`);
-    }
+    // Its account and region are its secret's (the credential itself is IAM's, which has no region). The attributes are
+    // checked first: Resource's own parse of an ARN would name neither the construct nor the attribute.
+    super(scope, id, environmentOf(checked(scope, id, attrs)));
     this.attrs = attrs;
-    this.serviceSpecificCredentialId = credentialId;
+    this.serviceSpecificCredentialId = attrs.serviceSpecificCredentialId;
     this.secret = attrs.secret ?? secretsmanager.Secret.fromSecretAttributes(this, 'Secret', {
       ...(attrs.secretArn !== undefined
         ? { secretCompleteArn: attrs.secretArn }
@@ -80,6 +69,31 @@ export class ImportedServiceSpecificCredential extends Resource implements IServ
     }
     return value;
   }
+}
+
+/** The attributes, checked; errors name the construct by the path it will have. */
+function checked(scope: Construct, id: string, attrs: ServiceSpecificCredentialAttributes): ServiceSpecificCredentialAttributes {
+  const path = scope.node.path ? `${scope.node.path}/${id}` : id;
+  const credentialId = attrs.serviceSpecificCredentialId;
+  if (!Token.isUnresolved(credentialId) && !/^\w{20,128}$/.test(credentialId)) {
+    throw new Error(`Invalid serviceSpecificCredentialId '${credentialId}' for ${path}: IAM ids are 20 to 128 letters and `
+      + 'digits, e.g. ACCAEXAMPLE123456789');
+  }
+  const given = (['secret', 'secretArn', 'secretName'] as const).filter((key) => attrs[key] !== undefined);
+  if (given.length !== 1) {
+    throw new Error(`Give the secret of ${path} in exactly one way (secret, secretArn or secretName); got `
+      + `${given.length ? given.join(' and ') : 'none'}`);
+  }
+  const arn = attrs.secretArn;
+  if (arn !== undefined && !Token.isUnresolved(arn) && !/^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(arn)) {
+    throw new Error(`Invalid secretArn '${arn}' for ${path}: expected a secret's ARN, `
+      + 'e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:ci/git-AbCdEf');
+  }
+  return attrs;
+}
+
+function environmentOf(attrs: ServiceSpecificCredentialAttributes): ResourceProps {
+  return attrs.secret ? { account: attrs.secret.env.account, region: attrs.secret.env.region } : { environmentFromArn: attrs.secretArn };
 }
 
 /** The partial ARN of a secret in this stack's account and region: `grantRead` adds the suffix's wildcard. */

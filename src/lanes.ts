@@ -79,7 +79,8 @@ export class Lanes {
     this.queue.forEach((resource, i) => {
       const before = lanes[i % CONCURRENT_CREDENTIALS];
       if (before && !resource.obtainResourceDependencies().includes(before) && !waits(before, resource)) links.set(resource, before);
-      lanes[i % CONCURRENT_CREDENTIALS] = resource;
+      // Nothing waits for a credential that may not be in the template: removed from the tree, or under a condition.
+      if (inTree(resource) && !resource.cfnOptions.condition) lanes[i % CONCURRENT_CREDENTIALS] = resource;
     });
     return links;
   }
@@ -88,8 +89,8 @@ export class Lanes {
 /**
  * What each resource of a stack waits for in CloudFormation, as far as aws-cdk-lib's public API shows it: its
  * `DependsOn`, and the `Ref`, `Fn::GetAtt` and `Fn::Sub` in the properties of a resource class generated from the
- * CloudFormation specification. Not seen: raw overrides (`addPropertyOverride`), and the properties of a plain
- * `CfnResource` other than a credential's.
+ * CloudFormation specification. A plain `CfnResource` other than a credential's (aws-cdk-lib's `CustomResource`) is
+ * taken to wait for every credential. Not seen: raw overrides (`addOverride`, `addPropertyOverride`).
  */
 class ResourceGraph {
   private byLogicalId?: Map<string, CfnResource>;
@@ -103,6 +104,12 @@ class ResourceGraph {
   public credentialsBefore(resource: CfnResource): Set<CfnResource> {
     let found = this.before.get(resource);
     if (found) return found;
+    // A plain CfnResource (aws-cdk-lib's CustomResource, for one) shows its properties to no public API: it may refer
+    // to any credential.
+    if (!this.credentials.has(resource) && !generated(resource)) {
+      this.before.set(resource, found = new Set(this.credentials.keys()));
+      return found;
+    }
     // A cycle of the app's own is CloudFormation's to refuse; here it only must not recurse forever.
     this.before.set(resource, NONE);
     for (const next of this.waitsFor(resource)) {
@@ -190,12 +197,24 @@ class FollowReferences extends DefaultTokenResolver {
 
 const NONE: Set<CfnResource> = new Set();
 
+/** Whether the resource is still in the construct tree: an app may remove a construct after it was made. */
+function inTree(resource: CfnResource): boolean {
+  const scopes = resource.node.scopes;
+  return scopes.every((scope, i) => i === 0 || scopes[i - 1].node.tryFindChild(scope.node.id) === scope);
+}
+
+type Inspectable = CfnResource & { inspect?: (inspector: TreeInspector) => void };
+
+/** Whether the resource's class is generated from the CloudFormation specification: it shows its properties. */
+function generated(resource: CfnResource): boolean {
+  return typeof (resource as Inspectable).inspect === 'function';
+}
+
 /** The properties of a resource class generated from the CloudFormation specification, as `cdk synth`'s tree shows them. */
 function inspectedProperties(resource: CfnResource): unknown {
-  const inspectable = resource as CfnResource & { inspect?: (inspector: TreeInspector) => void };
-  if (typeof inspectable.inspect !== 'function') return undefined;
+  if (!generated(resource)) return undefined;
   const inspector = new TreeInspector();
-  inspectable.inspect(inspector);
+  (resource as Inspectable).inspect!(inspector);
   return inspector.attributes['aws:cdk:cloudformation:props'];
 }
 

@@ -1,4 +1,4 @@
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import type { CredentialService } from './credential-service';
@@ -21,7 +21,8 @@ const IAM_LIMIT_PER_USER_AND_SERVICE = 2;
 /**
  * What IAM would fail on at deploy time, told at synth: more than 2 credentials of one user for one service.
  *
- * One ledger per app, not per stack: two stacks of one app may name the same user, and IAM's limit is the user's.
+ * One ledger per app, not per stack: two stacks of one app may name the same user, and IAM's limit is the user's. A
+ * user is its name in its account: stages in two accounts may each have a user `ci`.
  * The app's root is the one object those stacks share, so the ledger is found from it; kept beside the root rather
  * than as a construct in it, where it would show in every app's tree among the stacks.
  */
@@ -44,7 +45,9 @@ export class CredentialSlots {
   public claim(credential: IConstruct, user: iam.IUser, service: CredentialService, count: number): void {
     const name = literalUserName(user);
     const shown = name ?? user.node.path;
-    const key = `${name ? `name:${name}` : `path:${user.node.path}`}|${service.serviceName}`;
+    // One name in two accounts is two users (a pipeline's stages). Stacks whose account synth does not know share a ledger.
+    const account = Stack.of(credential).account;
+    const key = `${Token.isUnresolved(account) ? '' : account}|${name ? `name:${name}` : `path:${user.node.path}`}|${service.serviceName}`;
     const taken = this.holders.get(key) ?? [];
     if (taken.length + count > IAM_LIMIT_PER_USER_AND_SERVICE) {
       const holders = [...new Set(taken)].map((p) => taken.filter((t) => t === p).length === 2 ? `${p} (ALTERNATING rotation: counts as 2)` : p);

@@ -8,13 +8,14 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
 import { Lanes } from './lanes';
-import { CredentialSlots, SecretNames } from './ledgers';
+import { SecretNames } from './ledgers';
 import { suppress } from './nag';
 import { UserPolicies } from './user-policies';
 
 /**
  * The handler Lambda and its role, one per stack, shared by every credential in the stack; and what those credentials
- * share besides: their lanes, their users' policies and the ledgers of what they claim.
+ * share besides: their lanes, their users' policies and the secret names they claim (IAM's per-user limit is the app's:
+ * `CredentialSlots`).
  * Not exported: users see only its effects (one function, one role).
  */
 export class CredentialProvider extends Construct {
@@ -31,8 +32,6 @@ export class CredentialProvider extends Construct {
   public readonly lanes: Lanes;
   /** The secret names the stack's credentials hold. */
   public readonly secretNames = new SecretNames();
-  /** The IAM slots (user and service) the app's credentials hold, in this stack and the app's others. */
-  public readonly slots: CredentialSlots;
   private readonly userPolicies: UserPolicies;
   private readonly secretTagValue = Aws.STACK_ID;
   private readonly keys = new Set<kms.IKey>();
@@ -47,7 +46,6 @@ export class CredentialProvider extends Construct {
     });
     this.userPolicies = new UserPolicies(this, this.role);
     this.lanes = new Lanes(Stack.of(this));
-    this.slots = CredentialSlots.of(this);
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     logGroup.grantWrite(this.role);
     this.function = new lambda.Function(this, 'Handler', {

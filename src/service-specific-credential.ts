@@ -7,6 +7,7 @@ import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from 
 import { CredentialService, CredentialStatus } from './credential-service';
 import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
+import { CredentialSlots } from './ledgers';
 import { suppress } from './nag';
 import { CredentialProvider } from './provider';
 import { CredentialRotationOptions, RotationStrategy } from './rotation';
@@ -129,13 +130,14 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
   constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
     super(scope, id);
     const strategy = props.rotation ? props.rotation.strategy ?? RotationStrategy.ALTERNATING : undefined;
-    const provider = CredentialProvider.of(this);
+    // Checked before the provider is found: a refused credential must not leave the stack a handler.
     const checked = this.named(() => {
       const valid = validateProps(props);
-      provider.secretNames.claim(props.secretName, this.node.path);
-      provider.slots.claim(this, props.user, props.service, strategy === RotationStrategy.ALTERNATING ? 2 : 1);
+      CredentialSlots.of(this).claim(this, props.user, props.service, strategy === RotationStrategy.ALTERNATING ? 2 : 1);
       return valid;
     });
+    const provider = CredentialProvider.of(this);
+    this.named(() => provider.secretNames.claim(props.secretName, this.node.path));
     warnAboutService(this, props);
 
     const cfnSecret = secretResource(this, props, strategy);

@@ -1,4 +1,4 @@
-import { App, CfnResource, Fn, Stack } from 'aws-cdk-lib';
+import { App, CfnCondition, CfnResource, CustomResource, Fn, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -112,4 +112,42 @@ test('GIVEN two stacks WHEN synthesized THEN each forms its own lanes', () => {
 
   expect(credentialsWaitedFor(a).Git10).toEqual(['Git0']);
   expect(Object.values(credentialsWaitedFor(b)).flat()).toEqual([]);
+});
+
+test('GIVEN an earlier credential that waits for a CustomResource reading a later one WHEN synthesized THEN no lane link closes a cycle', () => {
+  // A plain CfnResource (aws-cdk-lib's CustomResource, AwsCustomResource) shows its properties to no public API: the
+  // lanes must assume it may wait for any credential.
+  const stack = stackOf();
+  const credentials = Array.from({ length: 12 }, (_, i) => credential(stack, i));
+  const notify = new CustomResource(stack, 'Notify', {
+    serviceToken: 'arn:aws:lambda:us-east-1:123456789012:function:notify',
+    properties: { Login: credentials[10].serviceUserName },
+  });
+  credentials[0].node.addDependency(notify);
+
+  const waited = credentialsWaitedFor(stack);
+
+  expect(waited).toMatchObject({ Git10: [], Git11: ['Git1'] });
+});
+
+test('GIVEN a credential removed from the tree after the lanes took it WHEN synthesized THEN no DependsOn names it', () => {
+  const stack = stackOf();
+  Array.from({ length: 12 }, (_, i) => credential(stack, i));
+  stack.node.tryRemoveChild('Git0');
+
+  const template = Template.fromStack(stack).toJSON();
+
+  const ids = Object.keys(template.Resources);
+  for (const resource of Object.values<any>(template.Resources)) for (const d of resource.DependsOn ?? []) expect(ids).toContain(d);
+});
+
+test('GIVEN a credential under a condition WHEN synthesized THEN no unconditional credential waits for it', () => {
+  const stack = stackOf();
+  const credentials = Array.from({ length: 12 }, (_, i) => credential(stack, i));
+  const condition = new CfnCondition(stack, 'Enabled', { expression: Fn.conditionEquals('a', 'b') });
+  customResource(credentials[0]).cfnOptions.condition = condition;
+
+  const waited = credentialsWaitedFor(stack);
+
+  expect(waited).toMatchObject({ Git10: [], Git11: ['Git1'] });
 });

@@ -70,3 +70,25 @@ test('GIVEN an imported credential THEN it is an IResource in its secret\'s acco
   expect(imported.env).toEqual({ account: '210987654321', region: 'eu-west-1' });
   expect(() => imported.applyRemovalPolicy(RemovalPolicy.RETAIN)).toThrow(/Consumer\/Shared is an imported credential/);
 });
+
+test('GIVEN a credential refused by validation THEN the stack holds no handler for it', () => {
+  const stack = new Stack(new App(), 'Stack');
+
+  expect(() => new ServiceSpecificCredential(stack, 'Bad', {
+    user: iam.User.fromUserName(stack, 'User', 'ci'), service: CredentialService.CODECOMMIT, secretName: 'bad name',
+  })).toThrow(/bad name/);
+
+  Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 0);
+});
+
+test.each([
+  [{ secretArn: 'ci/git', secretName: 'ci/git' }, 'Give the secret of Stack/Imported in exactly one way (secret, secretArn or secretName); got secretArn and secretName'],
+  [{ serviceSpecificCredentialId: 'x', secretArn: 'ci/git' }, "Invalid serviceSpecificCredentialId 'x' for Stack/Imported"],
+  [{ secretArn: 'ci/git' }, "Invalid secretArn 'ci/git' for Stack/Imported: expected a secret's ARN"],
+])('GIVEN imported attributes %j THEN the library\'s own check names the construct', (attrs, message) => {
+  const stack = new Stack(new App(), 'Stack');
+
+  expect(() => ServiceSpecificCredential.fromServiceSpecificCredentialAttributes(stack, 'Imported', {
+    serviceSpecificCredentialId: 'ACCAEXAMPLE123456789', ...attrs,
+  })).toThrow(message);
+});
