@@ -38,7 +38,8 @@ test('GIVEN the same user name in stages of two accounts WHEN each rotates ALTER
   for (const [stage, account] of [['Dev', '111111111111'], ['Prod', '222222222222']]) {
     const stack = new Stack(new Stage(app, stage, { env: { account, region: 'eu-west-1' } }), 'Stack');
     expect(() => new ServiceSpecificCredential(stack, 'Git', {
-      user: iam.User.fromUserName(stack, 'User', 'ci'), service: CredentialService.CODECOMMIT,
+      user: iam.User.fromUserName(stack, 'User', 'ci'),
+      service: CredentialService.CODECOMMIT,
       rotation: { automaticallyAfter: Duration.days(30) },
     })).not.toThrow();
   }
