@@ -10,6 +10,7 @@ import { ImportedServiceSpecificCredential } from './imported-credential';
 import { CredentialSlots } from './ledgers';
 import { suppress } from './nag';
 import { CredentialProvider } from './provider';
+import { allowReplicaKeys, grantReplicaRead, replicaRegionsProperty, validateReplicaRegions } from './replicas';
 import { CredentialRotationOptions, RotationStrategy } from './rotation';
 import { scheduleRotation } from './rotation-schedule';
 import { validateProps, validateRemovalPolicy, warnAboutService } from './validation';
@@ -70,6 +71,17 @@ export interface ServiceSpecificCredentialProps {
   readonly secretName?: string;
 
   /**
+   * Other regions the secret is replicated to, so that apps there read the credential from a replica in their own
+   * region. Secrets Manager copies every value the handler writes, and every rotation, from this secret to each
+   * replica; a replica is read-only. `grantRead` grants reading the replicas too. Each replica is billed as a secret of
+   * its own. A replica's `encryptionKey` must be a key in that region (e.g. `kms.Key.fromKeyArn`), whose key policy
+   * lets the account's principals use it through Secrets Manager.
+   *
+   * @default - the secret is not replicated
+   */
+  readonly replicaRegions?: secretsmanager.ReplicaRegion[];
+
+  /**
    * What happens to the credential and its secret when the construct leaves the stack (or the stack is deleted):
    * both are deleted, or both are kept, never one without the other. A kept credential is no longer rotated and no
    * stack manages it: delete it and its secret by hand when done. A replacement (new user, service or expiresAfter)
@@ -126,6 +138,7 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
 
   /** The custom resource and the secret: deleted or kept together. */
   private readonly pair: CfnResource[];
+  private readonly replicaRegions?: secretsmanager.ReplicaRegion[];
 
   constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
     super(scope, id);
@@ -133,6 +146,7 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
     // Checked before the provider is found: a refused credential must not leave the stack a handler.
     const checked = this.named(() => {
       const valid = validateProps(props);
+      validateReplicaRegions(this, props.replicaRegions);
       CredentialSlots.of(this).claim(this, props.user, props.service, strategy === RotationStrategy.ALTERNATING ? 2 : 1);
       return valid;
     });
@@ -142,6 +156,8 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
 
     const cfnSecret = secretResource(this, props, strategy);
     const grant = provider.allow(props.user, cfnSecret, props.encryptionKey);
+    allowReplicaKeys(provider.role, props.replicaRegions);
+    this.replicaRegions = props.replicaRegions;
 
     const properties: CredentialResourceProperties = {
       UserName: props.user.userName,
@@ -192,7 +208,9 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.secret.grantRead(grantee);
+    const grant = this.secret.grantRead(grantee);
+    grantReplicaRead(grantee, this.secretArn, this.replicaRegions);
+    return grant;
   }
 
   /**
@@ -234,6 +252,7 @@ function secretResource(credential: Construct, props: ServiceSpecificCredentialP
     name: props.secretName,
     kmsKeyId: props.encryptionKey?.keyArn,
     generateSecretString: {},
+    replicaRegions: replicaRegionsProperty(props.replicaRegions),
   });
   secret.applyRemovalPolicy(RemovalPolicy.DESTROY);
   if (props.encryptionKey) {
