@@ -26,7 +26,9 @@ export function validateReplicaRegions(scope: IConstruct, replicas: secretsmanag
 }
 
 /** The secret's `ReplicaRegions`, as `secretsmanager.Secret` renders them. */
-export function replicaRegionsProperty(replicas: secretsmanager.ReplicaRegion[] | undefined): secretsmanager.CfnSecret.ReplicaRegionProperty[] | undefined {
+export function replicaRegionsProperty(
+  replicas: secretsmanager.ReplicaRegion[] | undefined,
+): secretsmanager.CfnSecret.ReplicaRegionProperty[] | undefined {
   if (!replicas?.length) return undefined;
   return replicas.map((r) => ({ region: r.region, kmsKeyId: r.encryptionKey?.keyArn }));
 }
