@@ -48,7 +48,7 @@ export interface ServiceSpecificCredentialProps {
 
   /**
    * How long until the credential expires: whole days, from 1 to 36,600. Only API-key services accept it
-   * (Bedrock, CloudWatch Logs, CloudWatch). Changing it replaces the credential.
+   * (Bedrock, CloudWatch Logs, CloudWatch, X-Ray). Changing it replaces the credential.
    *
    * @default - the credential never expires
    */
@@ -92,7 +92,7 @@ export interface ServiceSpecificCredentialProps {
 
 /**
  * An IAM service-specific credential (a CodeCommit Git password, an Amazon Keyspaces login, or a Bedrock or
- * CloudWatch API key) whose secret value goes straight into AWS Secrets Manager.
+ * CloudWatch or X-Ray API key) whose secret value goes straight into AWS Secrets Manager.
  *
  * A custom resource creates the credential, writes the one-time secret into a secret this construct owns,
  * and answers CloudFormation with ids and names only: the secret value never appears in the template,
