@@ -61,7 +61,8 @@ export function scheduleExpiryAlert(rule: events.Rule, credential: ExpiringCrede
 
   const stack = Stack.of(rule);
   const bus = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-  new scheduler.CfnSchedule(rule, 'Schedule', {
+  const role = schedulerRole(credential.provider, bus);
+  const schedule = new scheduler.CfnSchedule(rule, 'Schedule', {
     description: `Expiry alert ${alertId}`.slice(0, 512),
     // at(yyyy-mm-ddThh:mm:ss) in ScheduleExpressionTimezone (Scheduler User Guide, "Schedule types", one-time
     // schedules); the handler answers UTC, and a time ahead of now even when the alert is overdue. CloudFormation's
@@ -72,7 +73,7 @@ export function scheduleExpiryAlert(rule: events.Rule, credential: ExpiringCrede
     flexibleTimeWindow: { mode: 'OFF' },
     target: {
       arn: bus,
-      roleArn: schedulerRole(credential.provider, bus).roleArn,
+      roleArn: role.roleArn,
       eventBridgeParameters: { source: EXPIRING_EVENT_SOURCE, detailType: EXPIRING_EVENT_DETAIL_TYPE },
       input: stack.toJsonString({
         alert: alertId,
@@ -84,6 +85,8 @@ export function scheduleExpiryAlert(rule: events.Rule, credential: ExpiringCrede
       }),
     },
   });
+  // The role's policy too, not only the role: an overdue alert fires minutes after the schedule is created.
+  schedule.node.addDependency(role);
   return {
     source: [EXPIRING_EVENT_SOURCE],
     detailType: [EXPIRING_EVENT_DETAIL_TYPE],

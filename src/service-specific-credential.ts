@@ -210,9 +210,9 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
 
   /**
    * An EventBridge rule for this credential's failed rotations: Secrets Manager's `RotationFailed` events for its
-   * secret, and no other secret's, as CloudTrail delivers them to the account's default event bus (best effort, usually
-   * within minutes). Secrets Manager retries a failed rotation at its next schedule; the rotation that failed leaves
-   * the credential in use working.
+   * secret, and no other secret's, as CloudTrail delivers them to the account's default event bus (best effort).
+   * Secrets Manager retries a failed rotation at its next schedule; the rotation that failed leaves the credential in
+   * use working.
    *
    * Only a credential with `rotation` is rotated: on one without, this is an error.
    *

@@ -116,6 +116,13 @@ describe('onExpiring', () => {
         Input: Match.anyValue(),
       },
     });
+    // Created after the role's policy: an overdue alert fires minutes after its schedule.
+    t.hasResource('AWS::Scheduler::Schedule', {
+      DependsOn: Match.arrayWith([
+        Match.stringLikeRegexp('^ServiceSpecificCredentialProviderExpiryAlertRoleDefaultPolicy'),
+        Match.stringLikeRegexp('^ServiceSpecificCredentialProviderExpiryAlertRole[0-9A-F]{8}$'),
+      ]),
+    });
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         'source': ['cdk-service-specific-credential'],
