@@ -13,6 +13,7 @@ import { Invocation, startInvocation } from './shared/context';
 import type { Outcome } from './stack/common';
 import { onCreate } from './stack/create';
 import { onDelete } from './stack/delete';
+import { isExpiryAlertEvent, onExpiryAlert } from './stack/expiry-alert';
 import { onUpdate } from './stack/update';
 import { STACK_ID_VARIABLE, type CredentialResourceProperties as Props } from '../src/handler-contract';
 
@@ -37,19 +38,24 @@ export function makeHandler(options: HandlerOptions = {}) {
   // attempt per call, since withRetry is the one retry layer (a second one inside it multiplies the attempts).
   let clients: { iam: Iam; secrets: Secrets } | undefined;
 
+  const reply = async (event: CloudFormationCustomResourceEvent, response: CloudFormationCustomResourceResponse, context: LambdaContext) => {
+    try {
+      await respond(event, fit(response), Math.max(1000, context.getRemainingTimeInMillis() - 1000));
+    } catch (err) {
+      log(`could not answer CloudFormation: ${errorCode(err)}`);
+    }
+  };
+
   return async (event: CloudFormationCustomResourceEvent | RotationEvent, context: LambdaContext): Promise<void> => {
+    // The expiry alert makes no AWS call: it needs neither the clients nor the invocation's deadline.
+    if (isExpiryAlertEvent(event)) return reply(event, onExpiryAlert(event, { stackId, now: Date.now(), log }), context);
     clients ??= {
       iam: new Iam(options.iam ?? new IAMClient({ maxAttempts: 1 })),
       secrets: new Secrets(options.secretsManager ?? new SecretsManagerClient({ maxAttempts: 1 })),
     };
     const invocation = startInvocation(clients, context.getRemainingTimeInMillis(), { sleep, log, stackId: stackId! });
     if (isRotationEvent(event)) return rotationStep(invocation, event);
-    const response = await stackEvent(invocation, event, stackId);
-    try {
-      await respond(event, fit(response), Math.max(1000, context.getRemainingTimeInMillis() - 1000));
-    } catch (err) {
-      log(`could not answer CloudFormation: ${errorCode(err)}`);
-    }
+    return reply(event, await stackEvent(invocation, event, stackId), context);
   };
 }
 

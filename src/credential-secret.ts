@@ -3,7 +3,7 @@
  *
  * A password service (CodeCommit, Keyspaces) stores `username`, `password`, `serviceSpecificCredentialId`,
  * `serviceName`, `iamUserName`, `resetSerial` and `resourceId`. An API-key service (Bedrock, CloudWatch Logs,
- * CloudWatch) stores `serviceCredentialAlias`, `apiKey`, `serviceSpecificCredentialId`, `serviceName`, `iamUserName`,
+ * CloudWatch, X-Ray) stores `serviceCredentialAlias`, `apiKey`, `serviceSpecificCredentialId`, `serviceName`, `iamUserName`,
  * `resetSerial`, `resourceId` and, when the key expires, `expirationDate`.
  */
 export class CredentialSecretKey {

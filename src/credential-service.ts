@@ -14,16 +14,54 @@ export enum CredentialKind {
  * The AWS service a service-specific credential is for.
  */
 export class CredentialService {
-  /** AWS CodeCommit: a Git user name and password for HTTPS. */
+  /**
+   * AWS CodeCommit: a Git user name and password for HTTPS.
+   *
+   * Service name confirmed in the IAM User Guide ("Use IAM with CodeCommit: Git credentials, SSH keys, and AWS access
+   * keys") and in the AWS CLI's own examples for `aws iam create-service-specific-credential` and
+   * `list-service-specific-credentials`.
+   */
   public static readonly CODECOMMIT = new CredentialService('codecommit.amazonaws.com', CredentialKind.PASSWORD);
-  /** Amazon Keyspaces (for Apache Cassandra): a user name and password for the Cassandra driver. */
+  /**
+   * Amazon Keyspaces (for Apache Cassandra): a user name and password for the Cassandra driver.
+   *
+   * Service name confirmed in the Amazon Keyspaces Developer Guide ("Create service-specific credentials for
+   * programmatic access to Amazon Keyspaces": `--service-name cassandra.amazonaws.com`).
+   */
   public static readonly KEYSPACES = new CredentialService('cassandra.amazonaws.com', CredentialKind.PASSWORD);
-  /** Amazon Bedrock: an API key for `AWS_BEARER_TOKEN_BEDROCK`. */
+  /**
+   * Amazon Bedrock: an API key for `AWS_BEARER_TOKEN_BEDROCK`.
+   *
+   * Service name confirmed in the IAM User Guide ("API keys for AWS services", AWS CLI section:
+   * `--service-name bedrock.amazonaws.com`).
+   */
   public static readonly BEDROCK = new CredentialService('bedrock.amazonaws.com', CredentialKind.API_KEY);
-  /** Amazon CloudWatch Logs: an API key. */
+  /**
+   * Amazon CloudWatch Logs: an API key for the HTTP log ingestion endpoints. Bearer-token ingestion must also be enabled
+   * on the log group.
+   *
+   * Service name confirmed in the IAM User Guide ("API keys for AWS services", AWS CLI section:
+   * `--service-name logs.amazonaws.com`).
+   */
   public static readonly CLOUDWATCH_LOGS = new CredentialService('logs.amazonaws.com', CredentialKind.API_KEY);
-  /** Amazon CloudWatch (metrics over OTLP): an API key. */
+  /**
+   * Amazon CloudWatch (metrics over OTLP, `https://monitoring.<region>.amazonaws.com/v1/metrics`): an API key.
+   *
+   * Service name confirmed in the IAM User Guide ("API keys for AWS services", AWS CLI section, "For Amazon
+   * CloudWatch": `--service-name cloudwatch.amazonaws.com`, with the managed policy CloudWatchAPIKeyAccess), and in
+   * the CloudWatch User Guide's bearer-token setups for coding agents. The endpoint's SigV4 signing name is `monitoring`;
+   * the IAM service name is not.
+   */
   public static readonly CLOUDWATCH = new CredentialService('cloudwatch.amazonaws.com', CredentialKind.API_KEY);
+  /**
+   * AWS X-Ray (traces over OTLP, `https://xray.<region>.amazonaws.com/v1/traces`): an API key. It authorizes sending
+   * spans only (`xray:PutTraceSegments`, e.g. with the managed policy AWSXRayAPIKeyAccess), not the X-Ray APIs that
+   * need SigV4.
+   *
+   * Service name confirmed in the X-Ray Developer Guide ("Setting up bearer token authentication for traces": "An
+   * X-Ray API key is an IAM service-specific credential for xray.amazonaws.com").
+   */
+  public static readonly XRAY = new CredentialService('xray.amazonaws.com', CredentialKind.API_KEY);
 
   /**
    * A service by its IAM service name, for services IAM supports after this library was released.
@@ -70,6 +108,11 @@ export class CredentialService {
  */
 export function knownServices(): CredentialService[] {
   return Object.values(CredentialService).filter((value): value is CredentialService => value instanceof CredentialService);
+}
+
+/** The name of the constant that holds a known service, e.g. `CODECOMMIT`. Not exported from index.ts. */
+export function constantNameOf(service: CredentialService): string | undefined {
+  return Object.keys(CredentialService).find((key) => (CredentialService as unknown as Record<string, unknown>)[key] === service);
 }
 
 /**

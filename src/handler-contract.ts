@@ -53,3 +53,25 @@ export const CLOUDFORMATION_STACK_TAG = 'aws:cloudformation:stack-id';
 
 /** The handler's environment variable that holds its own stack's id: events from any other stack are refused. */
 export const STACK_ID_VARIABLE = 'STACK_ID';
+
+/**
+ * The custom resource behind `onExpiring`, served by the same handler: it turns the credential's expiry into the time
+ * of its alert. It makes no AWS call.
+ */
+export const EXPIRY_ALERT_RESOURCE_TYPE = 'Custom::ServiceSpecificCredentialExpiryAlert';
+
+/** The expiry alert's properties. */
+export interface ExpiryAlertProperties {
+  /** The credential's `ExpirationDate` attribute: ISO 8601, as IAM returned it. */
+  readonly ExpirationDate: string;
+  /** How long before the expiry the alert fires, in whole seconds. */
+  readonly LeadSeconds: string;
+}
+
+/** What the expiry alert answers. */
+export interface ExpiryAlertAttributes {
+  /** EventBridge Scheduler's `at(yyyy-mm-ddThh:mm:ss)`, in UTC. */
+  readonly ScheduleExpression: string;
+  /** The same time, ISO 8601. */
+  readonly AlertTime: string;
+}

@@ -1,10 +1,12 @@
 import { CfnDeletionPolicy, CfnResource, Duration, RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './credential-base';
 import { CredentialService, CredentialStatus } from './credential-service';
+import { leadSecondsOf, scheduleExpiryAlert } from './expiry-alert';
 import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
 import { CredentialSlots } from './ledgers';
@@ -12,6 +14,7 @@ import { suppress } from './nag';
 import { CredentialProvider } from './provider';
 import { allowReplicaKeys, grantReplicaRead, replicaRegionsProperty, validateReplicaRegions } from './replicas';
 import { CredentialRotationOptions, RotationStrategy } from './rotation';
+import { onEventRule, rotationFailedPattern } from './rotation-failed';
 import { scheduleRotation } from './rotation-schedule';
 import { validateProps, validateRemovalPolicy, warnAboutService } from './validation';
 
@@ -50,7 +53,7 @@ export interface ServiceSpecificCredentialProps {
 
   /**
    * How long until the credential expires: whole days, from 1 to 36,600. Only API-key services accept it
-   * (Bedrock, CloudWatch Logs, CloudWatch). Changing it replaces the credential.
+   * (Bedrock, CloudWatch Logs, CloudWatch, X-Ray). Changing it replaces the credential.
    *
    * @default - the credential never expires
    */
@@ -104,8 +107,18 @@ export interface ServiceSpecificCredentialProps {
 }
 
 /**
+ * Options of `ServiceSpecificCredential.onExpiring`.
+ */
+export interface OnExpiringOptions extends events.OnEventOptions {
+  /**
+   * How long before the key's expiry the alert fires: at least 1 minute, and shorter than `expiresAfter`.
+   */
+  readonly before: Duration;
+}
+
+/**
  * An IAM service-specific credential (a CodeCommit Git password, an Amazon Keyspaces login, or a Bedrock or
- * CloudWatch API key) whose secret value goes straight into AWS Secrets Manager.
+ * CloudWatch or X-Ray API key) whose secret value goes straight into AWS Secrets Manager.
  *
  * A custom resource creates the credential, writes the one-time secret into a secret this construct owns,
  * and answers CloudFormation with ids and names only: the secret value never appears in the template,
@@ -138,10 +151,11 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
 
   /** The custom resource and the secret: deleted or kept together. */
   private readonly pair: CfnResource[];
-  private readonly replicaRegions?: secretsmanager.ReplicaRegion[];
+  private readonly props: ServiceSpecificCredentialProps;
 
   constructor(scope: Construct, id: string, props: ServiceSpecificCredentialProps) {
     super(scope, id);
+    this.props = props;
     const strategy = props.rotation ? props.rotation.strategy ?? RotationStrategy.ALTERNATING : undefined;
     // Checked before the provider is found: a refused credential must not leave the stack a handler.
     const checked = this.named(() => {
@@ -157,7 +171,6 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
     const cfnSecret = secretResource(this, props, strategy);
     const grant = provider.allow(props.user, cfnSecret, props.encryptionKey);
     allowReplicaKeys(provider.role, props.replicaRegions);
-    this.replicaRegions = props.replicaRegions;
 
     const properties: CredentialResourceProperties = {
       UserName: props.user.userName,
@@ -209,8 +222,69 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const grant = this.secret.grantRead(grantee);
-    grantReplicaRead(grantee, this.secretArn, this.replicaRegions);
+    grantReplicaRead(grantee, this.secretArn, this.props.replicaRegions);
     return grant;
+  }
+
+  /**
+   * An EventBridge rule for this credential's failed rotations: Secrets Manager's `RotationFailed` events for its
+   * secret, and no other secret's, as CloudTrail delivers them to the account's default event bus (best effort).
+   * Secrets Manager retries a failed rotation at its next schedule; the rotation that failed leaves the credential in
+   * use working.
+   *
+   * Only a credential with `rotation` is rotated: on one without, this is an error.
+   *
+   * @param id the rule's construct id
+   * @param options the rule's target, description, name and any narrower event pattern
+   */
+  public onRotationFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
+    this.named(() => {
+      if (this.props.rotation === undefined) {
+        throw new Error(`onRotationFailed('${id}') needs rotation: this credential has none, so Secrets Manager never rotates it and the `
+          + 'rule would never fire. Set rotation: { automaticallyAfter: Duration.days(30) }'
+          + (this.props.expiresAfter !== undefined ? ', or watch the expiry with onExpiring' : ''));
+      }
+    });
+    return onEventRule(this, id, options, () => rotationFailedPattern(this.secretArn));
+  }
+
+  /**
+   * An EventBridge rule for one event, `before` ahead of this API key's expiry: the expiry IAM returned when it issued
+   * the key, read at deploy time. A reset or replacement that changes the expiry moves the alert. The event is put
+   * on the account's default event bus by an EventBridge Scheduler one-time schedule (source
+   * `cdk-service-specific-credential`, detail-type `Service-Specific Credential Expiring`, detail with the credential's
+   * id, secret ARN and `expirationDate`); when the time is already past at deploy time, it comes a few minutes after.
+   *
+   * Only for a key with `expiresAfter` and no `rotation`: with rotation, each rotation issues a new key before the
+   * expiry, and a rotation that fails fires `onRotationFailed`, the rule to watch instead.
+   *
+   * Adds to the stack: a custom resource served by the stack's credential handler (no AWS call), an
+   * `AWS::Scheduler::Schedule`, the rule, and one role per stack that may put events on the default bus.
+   *
+   * @param id the rule's construct id
+   * @param options how long before the expiry, and the rule's target, description, name and any narrower pattern
+   */
+  public onExpiring(id: string, options: OnExpiringOptions): events.Rule {
+    const leadSeconds = this.named(() => {
+      const { rotation, expiresAfter } = this.props;
+      if (rotation !== undefined) {
+        throw new Error(`onExpiring('${id}') has nothing to watch on a rotated credential: each rotation issues a new key before `
+          + 'the expiry. A rotation that fails fires onRotationFailed: watch that instead');
+      }
+      if (expiresAfter === undefined) {
+        throw new Error(`onExpiring('${id}') needs expiresAfter: this ${this.props.service.serviceName} credential never expires. `
+          + 'Set expiresAfter (API keys only), e.g. Duration.days(90)');
+      }
+      return leadSecondsOf(options?.before, expiresAfter);
+    });
+    return onEventRule(this, id, options, (rule) => scheduleExpiryAlert(rule, {
+      construct: this,
+      serviceName: this.props.service.serviceName,
+      serviceSpecificCredentialId: this.serviceSpecificCredentialId,
+      secretArn: this.secretArn,
+      expirationDate: this.expirationDate,
+      provider: CredentialProvider.of(this),
+    }, leadSeconds));
   }
 
   /**

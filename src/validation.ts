@@ -1,7 +1,7 @@
 import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
-import { CredentialService, CredentialStatus, knownServices } from './credential-service';
+import { CredentialKind, CredentialService, CredentialStatus, constantNameOf, knownServices } from './credential-service';
 import { CredentialRotationOptions } from './rotation';
 import { scheduleOf } from './rotation-schedule';
 
@@ -104,11 +104,16 @@ function validateSecretName(name?: string): void {
 export function warnAboutService(credential: IConstruct, props: CheckedProps): void {
   const { service, expiresAfter, rotation } = props;
   const name = service.serviceName;
-  const known = knownServices().map((s) => s.serviceName);
-  if (!Token.isUnresolved(name) && !known.includes(name)) {
+  if (!Token.isUnresolved(name) && !knownServices().some((s) => s.serviceName === name)) {
+    const nearest = closestService(name);
+    const sameKind = nearest.kind === service.kind;
     Annotations.of(credential).addWarningV2('cdk-service-specific-credential:unknownService',
-      `'${name}' is none of the services this library knows (the closest is '${closest(name, known)}'). IAM answers an unsupported `
-      + 'service at deploy time; if IAM added this one, ignore this warning.');
+      `'${name}' is none of the services this library knows; the closest is '${nearest.serviceName}' `
+      + `(CredentialService.${constantNameOf(nearest)})`
+      + (sameKind ? '.' : `, which issues ${kindWords(nearest)}, while '${name}' is treated as ${kindWords(service, true)}.`)
+      + ' IAM answers an unsupported service at deploy time; if IAM added this one, ignore this warning.');
+    // The kind of a name that most likely misspells a service of another kind is a guess: nothing more is said on it.
+    if (!sameKind) return;
   }
   if (service.supportsExpiry && expiresAfter === undefined && rotation === undefined) {
     Annotations.of(credential).addWarningV2('cdk-service-specific-credential:neverExpires',
@@ -120,6 +125,18 @@ export function warnAboutService(credential: IConstruct, props: CheckedProps): v
       `This ${name} API key stops working on its expiry (${expiresAfter.toHumanString()} after it is created) and nothing renews it. `
       + 'Add rotation: { automaticallyAfter: Duration.days(N) } with N shorter than expiresAfter: each rotation issues a new key with a new expiry.');
   }
+}
+
+/** The known service whose name a typo most likely meant. */
+function closestService(name: string): CredentialService {
+  const known = knownServices();
+  const nearest = closest(name, known.map((s) => s.serviceName));
+  return known.find((s) => s.serviceName === nearest)!;
+}
+
+function kindWords(service: CredentialService, one = false): string {
+  if (service.kind === CredentialKind.PASSWORD) return one ? 'a password' : 'passwords';
+  return one ? 'an API key' : 'API keys';
 }
 
 /** The name a typo most likely meant: the fewest single-character edits away. */

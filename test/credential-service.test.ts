@@ -16,7 +16,7 @@ const unknownServiceWarnings = (service: CredentialService) => {
 test('GIVEN the constants WHEN listed THEN each is known, once', () => {
   expect(knownServices()).toEqual([
     CredentialService.CODECOMMIT, CredentialService.KEYSPACES, CredentialService.BEDROCK,
-    CredentialService.CLOUDWATCH_LOGS, CredentialService.CLOUDWATCH,
+    CredentialService.CLOUDWATCH_LOGS, CredentialService.CLOUDWATCH, CredentialService.XRAY,
   ]);
   for (const service of knownServices()) expect(unknownServiceWarnings(service)).toEqual([]);
 });

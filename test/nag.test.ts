@@ -33,6 +33,18 @@ test('no unsuppressed AwsSolutions finding, error or warning', () => {
   expect(nagged()).toEqual([]);
 });
 
+test('the alerts add no finding: onExpiring\'s schedule, role and rule, and onRotationFailed\'s rule', () => {
+  const findings = nagged((stack) => {
+    const user = new iam.User(stack, 'AlertUser');
+    new ServiceSpecificCredential(stack, 'Expiring', { user, service: CredentialService.XRAY, expiresAfter: Duration.days(30) })
+      .onExpiring('Alert', { before: Duration.days(7) });
+    new ServiceSpecificCredential(stack, 'Rotated', { user, service: CredentialService.CLOUDWATCH, rotation: { automaticallyAfter: Duration.days(30) } })
+      .onRotationFailed('Failed');
+  });
+
+  expect(findings).toEqual([]);
+});
+
 test('the suppressions are granular: a wildcard of the app\'s own is still reported', () => {
   const findings = nagged((stack) => {
     const role = new iam.Role(stack, 'AppRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });

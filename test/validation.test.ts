@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../src';
 import { knownServices } from '../src/credential-service';
@@ -37,4 +38,30 @@ test('GIVEN a bad value WHEN the construct refuses it THEN the error names the c
   expect(thrown?.message).toMatch(/^Stack\/C: status must be/);
   expect(thrown?.cause).toBeInstanceOf(Error);
   expect((thrown?.cause as Error).message).toMatch(/^status must be .* got "on"$/);
+});
+
+describe('GIVEN a name that is none of the known services', () => {
+  const warningsOf = (service: CredentialService) => {
+    const stack = new Stack(new App(), 'Stack');
+    new ServiceSpecificCredential(stack, 'C', { user: new iam.User(stack, 'User'), service });
+    return Annotations.fromStack(stack).findWarning('/Stack/C', Match.anyValue()).map((w) => String(w.entry.data));
+  };
+
+  test('WHEN it is a mistyped password service, given no kind THEN one warning names the service it most likely meant, and none says the key never expires', () => {
+    const warnings = warningsOf(CredentialService.of('codecommit'));
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/'codecommit' is none of the services this library knows/);
+    expect(warnings[0]).toMatch(/closest is 'codecommit.amazonaws.com' \(CredentialService.CODECOMMIT\), which issues passwords/);
+    expect(warnings[0]).toMatch(/treated as an API key/);
+    expect(warnings[0]).not.toMatch(/never expires/);
+  });
+
+  test('WHEN its closest known service issues API keys too THEN it also warns that a key without expiry never expires', () => {
+    const warnings = warningsOf(CredentialService.of('bedrok.amazonaws.com'));
+
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/'bedrok.amazonaws.com' is none .* closest is 'bedrock.amazonaws.com' \(CredentialService.BEDROCK\)\./);
+    expect(warnings[1]).toMatch(/never expires/);
+  });
 });

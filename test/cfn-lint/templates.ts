@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { exampleStack } from '../../examples/app';
 import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
 
@@ -24,6 +26,12 @@ new ServiceSpecificCredential(services, 'Keyspaces', { user, service: Credential
 const bedrock = new ServiceSpecificCredential(services, 'Bedrock', { user, service: CredentialService.BEDROCK, expiresAfter: Duration.days(90), encryptionKey: key });
 new ServiceSpecificCredential(services, 'Logs', { user, service: CredentialService.CLOUDWATCH_LOGS });
 new ServiceSpecificCredential(services, 'Metrics', { user, service: CredentialService.CLOUDWATCH });
+const alerts = new sns.Topic(services, 'Alerts');
+new ServiceSpecificCredential(services, 'Traces', { user: new iam.User(services, 'Tracer'), service: CredentialService.XRAY, expiresAfter: Duration.days(30) })
+  .onExpiring('ExpiresSoon', { before: Duration.days(7), target: new targets.SnsTopic(alerts) });
+new ServiceSpecificCredential(services, 'Rotated', {
+  user: new iam.User(services, 'Agent'), service: CredentialService.BEDROCK, expiresAfter: Duration.days(90), rotation: { automaticallyAfter: Duration.days(30) },
+}).onRotationFailed('RotationFailed', { target: new targets.SnsTopic(alerts) });
 const reader = new lambda.Function(services, 'Reader', {
   runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
 });

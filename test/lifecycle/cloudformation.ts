@@ -7,7 +7,7 @@ import { CreateUserCommand, DeleteUserCommand, IAMClient } from '@aws-sdk/client
 import { DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
-import { RESOURCE_TYPE } from '../../src/handler-contract';
+import { EXPIRY_ALERT_RESOURCE_TYPE, RESOURCE_TYPE } from '../../src/handler-contract';
 import { ResponseCatcher } from '../handler-harness';
 import type { LocalAws } from '../local-aws';
 import type { WarmLambda } from './warm-lambda';
@@ -20,6 +20,24 @@ import type { WarmLambda } from './warm-lambda';
  */
 
 const STACK_NAME = 'GitCredentialExample';
+
+/** The custom resource types the handler serves: each event of theirs runs the handler. */
+const isCustom = (type: string) => type === RESOURCE_TYPE || type === EXPIRY_ALERT_RESOURCE_TYPE;
+
+/**
+ * The order resources are created in (the template's references, simplified): users and secrets before the credential
+ * that references both; a RotationSchedule after the first value is stored; an expiry alert after the credential whose
+ * expiry it reads, its schedule after it; rules last, as they read the credential's attributes.
+ */
+const CREATION_ORDER: Record<string, number> = {
+  'AWS::IAM::User': 0,
+  'AWS::SecretsManager::Secret': 1,
+  [RESOURCE_TYPE]: 3,
+  'AWS::SecretsManager::RotationSchedule': 4,
+  [EXPIRY_ALERT_RESOURCE_TYPE]: 5,
+  'AWS::Scheduler::Schedule': 6,
+  'AWS::Events::Rule': 7,
+};
 
 type Template = { Resources: Record<string, { Type: string; Properties?: any; Metadata?: Record<string, string>; DeletionPolicy?: string }> };
 
@@ -96,7 +114,7 @@ export interface DriverOptions {
   readonly lambdaTimeoutMs?: number;
 }
 
-interface Deployed {
+export interface Deployed {
   readonly type: string;
   /** DeletionPolicy Retain: CloudFormation leaves it in place when it leaves the stack. */
   retain?: boolean;
@@ -148,20 +166,17 @@ export class CloudFormation {
     const replaced: Array<[string, Deployed]> = [];
     const changed: string[] = [];
     const resources = Object.entries(synth.template.Resources);
-    // Users and secrets first: the custom resource references both (the template's DependsOn order, simplified).
-    // A RotationSchedule depends on the custom resource: rotation starts after the first value is stored.
-    const order = (type: string) => (type === 'AWS::IAM::User' ? 0 : type === 'AWS::SecretsManager::Secret' ? 1
-      : type === RESOURCE_TYPE ? 3 : type === 'AWS::SecretsManager::RotationSchedule' ? 4 : 2);
+    const order = (type: string) => CREATION_ORDER[type] ?? 2;
     resources.sort(([, a], [, b]) => order(a.Type) - order(b.Type));
 
     for (const [logicalId, resource] of resources) {
       const properties = this.resolve(resource.Properties ?? {});
       const current = this.deployed.get(logicalId);
-      if (resource.Type === RESOURCE_TYPE) {
+      if (isCustom(resource.Type)) {
         const { ServiceToken: _, ...props } = properties;
         const event = current
           ? (JSON.stringify(current.properties) === JSON.stringify(props) ? undefined : this.event('Update', logicalId, props, current))
-          : this.event('Create', logicalId, props);
+          : this.event('Create', logicalId, props, undefined, resource.Type);
         if (!event) continue;
         const invocation = await this.invoke(synth, event);
         invocations.push(invocation);
@@ -173,11 +188,14 @@ export class CloudFormation {
         changed.push(logicalId);
         if (current && answer.PhysicalResourceId !== current.physicalId) replaced.push([logicalId, { ...current }]);
         this.deployed.set(logicalId, {
-          type: RESOURCE_TYPE, physicalId: answer.PhysicalResourceId, attributes: (answer.Data ?? {}) as Record<string, string>, properties: props,
+          type: resource.Type, physicalId: answer.PhysicalResourceId, attributes: (answer.Data ?? {}) as Record<string, string>, properties: props,
         });
       } else if (!current || this.needsReplacement(resource.Type, current, properties)) {
         if (current) replaced.push([logicalId, { ...current }]);
         this.deployed.set(logicalId, await this.createPlain(logicalId, resource.Type, properties));
+      } else {
+        // Updated in place: what it holds now is what the template says (e.g. a schedule's expression).
+        this.deployed.set(logicalId, { ...current, properties });
       }
       this.deployed.get(logicalId)!.retain = resource.DeletionPolicy === 'Retain';
     }
@@ -188,12 +206,12 @@ export class CloudFormation {
     }
 
     // Cleanup phase: replaced custom resources get a DELETE for their old physical id, then removed resources go.
-    for (const [logicalId, old] of replaced.filter(([, r]) => r.type === RESOURCE_TYPE)) {
+    for (const [logicalId, old] of replaced.filter(([, r]) => isCustom(r.type))) {
       invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
     }
     const removed = [...this.deployed].filter(([id]) => !synth.template.Resources[id]);
     for (const [logicalId, old] of removed) {
-      if (old.type === RESOURCE_TYPE && !old.retain) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
+      if (isCustom(old.type) && !old.retain) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, old.properties, old)));
       this.deployed.delete(logicalId);
     }
     for (const [, old] of [...replaced, ...removed.filter(([, r]) => !r.retain)]) {
@@ -263,7 +281,7 @@ export class CloudFormation {
   public async destroy(synth: Synthesized): Promise<Deployment> {
     const invocations: Invocation[] = [];
     for (const [logicalId, r] of this.deployed) {
-      if (r.type === RESOURCE_TYPE && !r.retain) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, r.properties, r)));
+      if (isCustom(r.type) && !r.retain) invocations.push(await this.invoke(synth, this.event('Delete', logicalId, r.properties, r)));
     }
     for (const r of this.deployed.values()) if (!r.retain) await this.deletePlain(r);
     this.deployed.clear();
@@ -281,7 +299,7 @@ export class CloudFormation {
     if (failed.event.RequestType === 'Create') {
       // CloudFormation deletes what the failed CREATE answered, whatever id that is.
       const physicalId = failed.response?.PhysicalResourceId ?? failed.event.RequestId;
-      invocations.push(await this.invoke(synth, this.event('Delete', logicalId, (failed.event.ResourceProperties as any), { physicalId } as Deployed)));
+      invocations.push(await this.invoke(synth, this.event('Delete', logicalId, (failed.event.ResourceProperties as any), { physicalId, type: failed.event.ResourceType } as Deployed)));
     } else if (previous && failed.event.RequestType === 'Update') {
       // The rollback UPDATE goes back to the old properties, with the failed ones as "old".
       const { ServiceToken: _, ...attempted } = failed.event.ResourceProperties;
@@ -319,7 +337,7 @@ export class CloudFormation {
   private async restorePlain(before: Map<string, Deployed>) {
     for (const [id, r] of [...this.deployed]) {
       const old = before.get(id);
-      if (r.type === RESOURCE_TYPE) {
+      if (isCustom(r.type)) {
         if (!old) this.deployed.delete(id);
         continue;
       }
@@ -329,8 +347,9 @@ export class CloudFormation {
     }
   }
 
-  private event(
-    type: 'Create' | 'Update' | 'Delete', logicalId: string, props: Record<string, unknown>, current?: Deployed,
+  /** The event CloudFormation would send for a custom resource, answered to this CloudFormation's ResponseURL. */
+  public event(
+    type: 'Create' | 'Update' | 'Delete', logicalId: string, props: Record<string, unknown>, current?: Deployed, resourceType = current?.type,
   ): CloudFormationCustomResourceEvent {
     const serviceToken = 'arn:aws:lambda:us-east-1:123456789012:function:ServiceSpecificCredentialHandler';
     const common = {
@@ -339,7 +358,7 @@ export class CloudFormation {
       StackId: this.stackId,
       RequestId: randomUUID(),
       LogicalResourceId: logicalId,
-      ResourceType: RESOURCE_TYPE,
+      ResourceType: resourceType && isCustom(resourceType) ? resourceType : RESOURCE_TYPE,
       ResourceProperties: { ServiceToken: serviceToken, ...props },
     };
     if (type === 'Create') return { ...common, RequestType: 'Create' };

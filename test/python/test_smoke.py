@@ -1,7 +1,9 @@
 """The built wheel, used from Python as Construct Hub's Python users would use it."""
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 from cdk_service_specific_credential import (
     CredentialRotationOptions,
@@ -52,6 +54,33 @@ def test_the_readme_python_example_with_rotation(stack):
     })
     template.has_resource_properties("Custom::ServiceSpecificCredential", {"RotationStrategy": "ALTERNATING"})
     assert git.service_user_name
+
+
+def test_the_alerts_from_python(stack):
+    topic = sns.Topic(stack, "Alerts")
+    key = ServiceSpecificCredential(stack, "XRayKey",
+        user=iam.User(stack, "Tracer"), service=CredentialService.XRAY, expires_after=cdk.Duration.days(90),
+    )
+    rotated = ServiceSpecificCredential(stack, "Rotated",
+        user=iam.User(stack, "Agent"), service=CredentialService.BEDROCK, expires_after=cdk.Duration.days(90),
+        rotation=CredentialRotationOptions(automatically_after=cdk.Duration.days(30)),
+    )
+
+    expiring = key.on_expiring("ExpiresSoon", before=cdk.Duration.days(14), target=events_targets.SnsTopic(topic))
+    failed = rotated.on_rotation_failed("RotationFailed", target=events_targets.SnsTopic(topic))
+
+    template = Template.from_stack(stack)
+    template.has_resource_properties("Custom::ServiceSpecificCredentialExpiryAlert", {"LeadSeconds": str(14 * 86400)})
+    template.has_resource_properties("AWS::Events::Rule", {"EventPattern": Match.object_like({
+        "detail": {"alert": ["PythonSmoke/XRayKey/ExpiresSoon"], "secretArn": Match.any_value()},
+    })})
+    template.has_resource_properties("AWS::Events::Rule", {"EventPattern": Match.object_like({
+        "detail": Match.object_like({"eventName": ["RotationFailed"]}),
+    })})
+    assert expiring.node.path == "PythonSmoke/XRayKey/ExpiresSoon"
+    assert failed.node.path == "PythonSmoke/Rotated/RotationFailed"
+    with pytest.raises(Exception, match="watch that instead"):
+        rotated.on_expiring("Never", before=cdk.Duration.days(1))
 
 
 def test_attributes_come_from_the_custom_resource(stack):
