@@ -1,4 +1,4 @@
-import { App, CfnOutput, Stack } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CredentialRotationOptions, CredentialService, CredentialStatus, ServiceSpecificCredential } from '../src';
 
@@ -30,8 +30,24 @@ export function exampleStack(app: App, settings: ExampleSettings = {}): Stack {
   return stack;
 }
 
+/** A model-calling bot's IAM user with an Amazon Bedrock API key that expires after 90 days and rotates every 30. */
+export function apiKeyStack(app: App): Stack {
+  const stack = new Stack(app, 'ApiKeyExample', { env: { account: '123456789012', region: 'us-east-1' } });
+  const user = new iam.User(stack, 'ModelUser', { userName: 'model-bot' });
+  const bedrock = new ServiceSpecificCredential(stack, 'BedrockKey', {
+    user,
+    service: CredentialService.BEDROCK,
+    expiresAfter: Duration.days(90),
+    rotation: { automaticallyAfter: Duration.days(30) },
+  });
+  new CfnOutput(stack, 'BedrockKeyAlias', { value: bedrock.serviceCredentialAlias });
+  new CfnOutput(stack, 'BedrockKeySecretArn', { value: bedrock.secretArn });
+  return stack;
+}
+
 if (require.main === module) {
   const app = new App();
   exampleStack(app);
+  apiKeyStack(app);
   app.synth();
 }

@@ -1,6 +1,6 @@
 /* eslint-disable no-console */
 import { Duration } from 'aws-cdk-lib';
-import { exampleStack, ExampleSettings } from './app';
+import { apiKeyStack, exampleStack, ExampleSettings } from './app';
 import { CredentialStatus, RotationStrategy } from '../src';
 import { CloudFormation, Deployment, synthesize } from '../test/lifecycle/cloudformation';
 import { currentDocument, leaks, masked } from '../test/lifecycle/world';
@@ -8,8 +8,9 @@ import { LocalAws, startLocalAws } from '../test/local-aws';
 
 /**
  * The demo: deploys examples/app.ts to a local IAM + Secrets Manager and walks its Git credential through
- * create, reset, deactivate and delete, then an ALTERNATING rotation through two rotations, printing what CloudFormation sends, what the handler calls, what it
- * answers and what the secret holds. Exits non-zero when any step does not behave as documented.
+ * create, reset, deactivate and delete, then an ALTERNATING rotation through two rotations, then a Bedrock API key
+ * with an expiry and a rotation, printing what CloudFormation sends, what the handler calls, what it answers and what
+ * the secret holds. Exits non-zero when any step does not behave as documented.
  */
 async function main(): Promise<number> {
   const localAws = await startLocalAws();
@@ -62,6 +63,7 @@ async function main(): Promise<number> {
     check(localAws.credentials({ userName: 'ci-bot' }).length === 0, 'IAM has no credential left for ci-bot');
 
     await rotationDemo(localAws, cfn, check);
+    await apiKeyDemo(localAws, cfn, check);
   } finally {
     await cfn.close();
     await localAws.close();
@@ -87,6 +89,7 @@ async function rotationDemo(localAws: LocalAws, cfn: CloudFormation, check: (ok:
   const accepted = (doc: Record<string, string>) => localAws.credentials({ userName: 'ci-bot' })
     .some((c) => c.ServiceSpecificCredentialId === doc.serviceSpecificCredentialId && c.Status === 'Active' && c.ServicePassword === doc.password);
   let previous = currentDocument(localAws, secretArn);
+  console.log(EXPECTED_NOT_FOUND);
   for (const n of [1, 2]) {
     console.log(`\n${5 + n}. Secrets Manager rotates the secret (rotation ${n})`);
     const rotation = await cfn.rotate(synth, secretArn);
@@ -107,6 +110,49 @@ async function rotationDemo(localAws: LocalAws, cfn: CloudFormation, check: (ok:
   const deletion = await cfn.destroy(synth);
   print(deletion);
   check(localAws.credentials({ userName: 'ci-bot' }).length === 0, 'both credentials of the pair are deleted');
+}
+
+const EXPECTED_NOT_FOUND = '\n  (In each createSecret below, GetSecretValue -> ResourceNotFoundException is expected: the step first asks whether\n'
+  + '  this rotation\'s version exists already, as it would for a retried step; on a first attempt it does not.)';
+
+/**
+ * A Bedrock API key that expires after 90 days and rotates every 30: the secret holds the key (masked here), its
+ * public alias and its expiry; a rotation issues a new key with a new expiry, and the previous key keeps working.
+ */
+async function apiKeyDemo(localAws: LocalAws, cfn: CloudFormation, check: (ok: boolean, what: string) => void): Promise<void> {
+  console.log('\n9. cdk deploy: a Bedrock API key, expiresAfter: Duration.days(90), rotation every 30 days');
+  const synth = synthesize((app) => apiKeyStack(app));
+  const deployment = await cfn.deploy(synth);
+  print(deployment);
+  check(deployment.status === 'COMPLETE', 'the stack with an API key was created');
+  const credential = cfn.resourceOfType('Custom::ServiceSpecificCredential')!;
+  const first = currentDocument(localAws, credential.attributes.SecretArn);
+  console.log(`    the secret holds: ${JSON.stringify(masked(first))}`);
+  const days = (iso: string) => Math.round((Date.parse(iso) - Date.now()) / 86_400_000);
+  check(first.apiKey !== undefined && first.password === undefined, 'the secret holds an API key (apiKey), not a password');
+  check(first.serviceCredentialAlias === credential.attributes.ServiceCredentialAlias, `its public alias is an attribute: ${first.serviceCredentialAlias}`);
+  check(days(credential.attributes.ExpirationDate) === 90, `it expires in 90 days, at ${credential.attributes.ExpirationDate}`);
+  const issued = new Set<string>();
+  check(leaks(localAws, issued, deployment, synth).length === 0, 'no secret value in the template, a log line or an answer to CloudFormation');
+
+  console.log('\n10. Secrets Manager rotates the API key');
+  const rotation = await cfn.rotate(synth, credential.attributes.SecretArn);
+  for (const invocation of rotation.invocations) {
+    console.log(`  Secrets Manager -> ${invocation.event.Step}: ${invocation.calls.join(', ')}`);
+  }
+  const now = currentDocument(localAws, credential.attributes.SecretArn);
+  console.log(`    the secret holds: ${JSON.stringify(masked(now))}`);
+  check(rotation.failedStep === undefined, 'all four steps succeeded');
+  check(now.serviceSpecificCredentialId !== first.serviceSpecificCredentialId && now.apiKey !== first.apiKey, 'AWSCURRENT is a new key');
+  const active = (doc: Record<string, string>) => localAws.credentials({ userName: 'model-bot' })
+    .some((c) => c.ServiceSpecificCredentialId === doc.serviceSpecificCredentialId && c.Status === 'Active' && c.ServiceCredentialSecret === doc.apiKey);
+  check(active(now) && active(first), 'IAM accepts the new key, and still the previous one');
+  check(days(now.expirationDate) === 90, `the new key expires 90 days from its issue, at ${now.expirationDate}`);
+  check(leaks(localAws, issued, { status: 'COMPLETE', invocations: rotation.invocations as any }).length === 0, 'no secret value in a log line');
+
+  console.log('\n11. cdk destroy');
+  print(await cfn.destroy(synth));
+  check(localAws.credentials({ userName: 'model-bot' }).length === 0, 'both keys of the pair are deleted');
 }
 
 function print(deployment: Deployment): void {
