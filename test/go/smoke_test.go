@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	ssc "github.com/cdk-service-specific-credential/cdk-service-specific-credential-go/cdkservicespecificcredential"
 )
@@ -63,7 +64,7 @@ func TestGrantReadGivesReadAndDecrypt(t *testing.T) {
 	})
 	template.HasResourceProperties(jsii.String("AWS::KMS::Key"), object{
 		"KeyPolicy": object{"Statement": assertions.Match_ArrayWith(&[]interface{}{assertions.Match_ObjectLike(&object{
-			"Action": "kms:Decrypt",
+			"Action":    "kms:Decrypt",
 			"Principal": object{"AWS": object{"Fn::GetAtt": []interface{}{assertions.Match_StringLikeRegexp(jsii.String("^Reader")), "Arn"}}},
 		})})},
 	})
@@ -96,5 +97,30 @@ func TestAnImportedCredentialIsGrantedAndNeverManaged(t *testing.T) {
 	template.ResourceCountIs(jsii.String("Custom::ServiceSpecificCredential"), jsii.Number(0))
 	if *git.ServiceSpecificCredentialId() != "ACCAEXAMPLE123456789" {
 		t.Fatalf("id %s", *git.ServiceSpecificCredentialId())
+	}
+}
+
+func TestXRayKeyWithReplicaAndExpiryAlert(t *testing.T) {
+	stack := newStack()
+	key := ssc.NewServiceSpecificCredential(stack, jsii.String("XRay"), &ssc.ServiceSpecificCredentialProps{
+		User:           awsiam.NewUser(stack, jsii.String("TraceUser"), nil),
+		Service:        ssc.CredentialService_XRAY(),
+		ExpiresAfter:   awscdk.Duration_Days(jsii.Number(90)),
+		ReplicaRegions: &[]*awssecretsmanager.ReplicaRegion{{Region: jsii.String("eu-west-1")}},
+	})
+
+	rule := key.OnExpiring(jsii.String("ExpiresSoon"), &ssc.OnExpiringOptions{Before: awscdk.Duration_Days(jsii.Number(14))})
+
+	template := assertions.Template_FromStack(stack, nil)
+	template.HasResourceProperties(jsii.String("Custom::ServiceSpecificCredential"), object{
+		"ServiceName": "xray.amazonaws.com", "CredentialAgeDays": "90",
+	})
+	template.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), object{
+		"ReplicaRegions": []interface{}{object{"Region": "eu-west-1"}},
+	})
+	template.HasResourceProperties(jsii.String("Custom::ServiceSpecificCredentialExpiryAlert"), object{"LeadSeconds": "1209600"})
+	template.ResourceCountIs(jsii.String("AWS::Scheduler::Schedule"), jsii.Number(1))
+	if *rule.Node().Path() != "GoSmoke/XRay/ExpiresSoon" {
+		t.Fatalf("rule path %s", *rule.Node().Path())
 	}
 }
