@@ -45,9 +45,17 @@ export function reasonOf(err: unknown, aborted: boolean, subject: string): strin
   return `${errorCode(err)}: ${message}`;
 }
 
+/** What to fix when KMS keeps refusing the secret's key. */
+const KMS_HINT = 'KMS denied the secret\'s key: its key policy must allow the handler\'s role kms:GenerateDataKey and kms:Decrypt, '
+  + 'by naming the role or by letting this account\'s IAM policies allow them (as a key\'s default policy does), and no service '
+  + 'control policy or permissions boundary may deny them. A key of another account must name the role or this account. '
+  + 'A key given as an alias must carry that alias (a new alias takes up to 5 minutes to count). ';
+
 /** What an error that lasted until the deadline most likely means. */
 function hint(err: unknown): string {
   if (errorCode(err) !== 'AccessDenied') return '';
+  // Secrets Manager's words when KMS refuses the caller the secret's key ("Access to KMS is not allowed").
+  if (/\bKMS\b/.test((err as Error).message ?? '')) return KMS_HINT;
   return 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
     + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
     + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '

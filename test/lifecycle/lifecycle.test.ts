@@ -2,11 +2,12 @@ import { CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredential
 import { CreateSecretCommand, DeleteSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from './cloudformation';
 import { currentDocument, leaks } from './world';
 import { exampleStack } from '../../examples/app';
 import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
-import { DENIED_HINT, escape, RETRY } from '../expected-reasons';
+import { DENIED_HINT, escape, KMS_HINT, RETRY } from '../expected-reasons';
 import { LocalAws, startLocalAws } from '../local-aws';
 import { NOT_FOUND_WORDINGS, defaultWordings } from '../local-aws/errors';
 
@@ -606,6 +607,29 @@ describe('smaller defects', () => {
       expectWellBehaved(deployment, synth);
       expect(deployment.invocations[0].response).toMatchObject({ Status: 'FAILED' });
       expect(callsOf(deployment.invocations[0])).toContain('iam:DeleteServiceSpecificCredential');
+      expect(localAws.credentials()).toEqual([]);
+    });
+  });
+
+  test('a shared key whose policy denies the handler: the answer says what the key\'s policy must allow, and no credential is left', async () => {
+    await withLambdaTimeout(5_000, async (driver) => {
+      // As Secrets Manager answers PutSecretValue when KMS denies the caller the secret's key.
+      localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', times: 1_000, error: { code: 'AccessDeniedException', status: 400, message: 'Access to KMS is not allowed' } });
+      const synth = synthesize((app) => {
+        const stack = new Stack(app, 'GitCredentialExample', { env: { account: '123456789012', region: 'us-east-1' } });
+        new ServiceSpecificCredential(stack, 'GitCredential', {
+          user: new iam.User(stack, 'GitUser', { userName: 'ci-bot' }),
+          service: CredentialService.CODECOMMIT,
+          encryptionKey: kms.Key.fromKeyArn(stack, 'OrgKey', 'arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555'),
+        });
+        return stack;
+      });
+
+      const deployment = await driver.deploy(synth);
+
+      expectWellBehaved(deployment, synth);
+      expect(deployment.invocations[0].response!.Reason).toMatch(new RegExp(`^${escape(TIMED_OUT('secretsmanager:PutSecretValue'))} `
+        + `\\(\\d+ attempts; last error AccessDenied: Access to KMS is not allowed\\)\\. ${escape(KMS_HINT)} ${escape(RETRY)}$`));
       expect(localAws.credentials()).toEqual([]);
     });
   });

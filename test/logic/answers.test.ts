@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { answer, describeEvent, failedPhysicalId, fit, reasonOf } from '../../lambda/logic/answers';
 import { LimitReached, OutOfTime, StillDenied, UnknownUser, UserError } from '../../lambda/logic/errors';
-import { DENIED_HINT, RETRY } from '../expected-reasons';
+import { DENIED_HINT, KMS_HINT, RETRY } from '../expected-reasons';
 
 // What CloudFormation (or Secrets Manager) is told: the answer's shape, and the reason each kind of error gives.
 
@@ -47,6 +47,9 @@ describe('reasonOf', () => {
     ['StillDenied: its message and what to check', new StillDenied('iam:CreateServiceSpecificCredential', 11, 65_500, denied), false,
       'iam:CreateServiceSpecificCredential was still denied after 66 s (11 attempts), longer than IAM takes to apply a new policy: '
       + `AccessDenied: not authorized. ${DENIED_HINT}`],
+    ['StillDenied by KMS: what the key\'s policy must allow', new StillDenied('secretsmanager:PutSecretValue', 11, 65_500, awsError('AccessDeniedException', 'Access to KMS is not allowed')), false,
+      'secretsmanager:PutSecretValue was still denied after 66 s (11 attempts), longer than IAM takes to apply a new policy: '
+      + `AccessDenied: Access to KMS is not allowed. ${KMS_HINT}`],
   ])('GIVEN %s WHEN answered THEN the reason is exact', (_, err, aborted, reason) => {
     expect(reasonOf(err, aborted, SUBJECT)).toBe(reason);
   });
