@@ -39,7 +39,9 @@ export interface ServiceSpecificCredentialAttributes {
   readonly secretName?: string;
 
   /**
-   * The customer managed KMS key that encrypts the secret, so that `grantRead` includes `kms:Decrypt` on it.
+   * The customer managed KMS key that encrypts the secret, so that `grantRead` includes `kms:Decrypt` on it through
+   * Secrets Manager: in the key's policy for a key of the reader's own stack, otherwise in the reader's own IAM policy
+   * (a key imported by ARN, an alias by name, a key of another stack).
    *
    * @default - the key of `secret` when it has one; otherwise none, as for the AWS managed key `aws/secretsmanager`
    */

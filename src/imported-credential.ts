@@ -1,9 +1,10 @@
 import { ArnFormat, RemovalPolicy, Resource, ResourceProps, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './credential-base';
+import { grantSecretKey } from './key-grants';
+import { KeyedSecret } from './keyed-secret';
 
 /**
  * A credential this library neither created nor manages: it is never created, reset or deleted here, and nothing
@@ -20,12 +21,9 @@ export class ImportedServiceSpecificCredential extends Resource implements IServ
     super(scope, id, environmentOf(checked(scope, id, attrs)));
     this.attrs = attrs;
     this.serviceSpecificCredentialId = attrs.serviceSpecificCredentialId;
-    this.secret = attrs.secret ?? secretsmanager.Secret.fromSecretAttributes(this, 'Secret', {
-      ...(attrs.secretArn !== undefined
-        ? { secretCompleteArn: attrs.secretArn }
-        : { secretPartialArn: secretArnOf(this, attrs.secretName!) }),
-      encryptionKey: attrs.encryptionKey,
-    });
+    this.secret = attrs.secret ?? (attrs.secretArn !== undefined
+      ? new KeyedSecret(this, 'Secret', attrs.secretArn, true, attrs.encryptionKey)
+      : new KeyedSecret(this, 'Secret', secretArnOf(this, attrs.secretName!), false, attrs.encryptionKey));
   }
 
   public get secretArn(): string {
@@ -48,10 +46,7 @@ export class ImportedServiceSpecificCredential extends Resource implements IServ
     const grant = this.secret.grantRead(grantee);
     // An ISecret given as it is keeps its own key; a key given beside it is granted too.
     if (this.attrs.secret && this.attrs.encryptionKey && this.attrs.encryptionKey !== this.attrs.secret.encryptionKey) {
-      // As Secret.grantRead grants its own key: decrypt through Secrets Manager only.
-      this.attrs.encryptionKey.grantDecrypt(
-        new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, grantee.grantPrincipal),
-      );
+      grantSecretKey(grantee, this.attrs.encryptionKey, Stack.of(this).region, 'read');
     }
     return grant;
   }

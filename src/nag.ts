@@ -5,8 +5,8 @@ import { IConstruct } from 'constructs';
 export interface NagSuppression {
   readonly id: string;
   readonly reason: string;
-  /** The findings of the rule it covers; without it, every finding of the rule on the resource. */
-  readonly applies_to?: string[];
+  /** The findings of the rule it covers (exactly, or matching an ECMA-262 regex); without it, every finding of the rule on the resource. */
+  readonly applies_to?: Array<string | { readonly regex: string }>;
 }
 
 /**

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { CLOUDFORMATION_STACK_TAG, SECRET_TAG, STACK_ID_VARIABLE } from './handler-contract';
+import { grantSecretKey, isAliasByName } from './key-grants';
 import { Lanes } from './lanes';
 import { SecretNames } from './ledgers';
 import { suppress } from './nag';
@@ -36,6 +37,7 @@ export class CredentialProvider extends Construct {
   private readonly secretTagValue = Aws.STACK_ID;
   private readonly keys = new Set<kms.IKey>();
   private rotationGrant?: IDependable;
+  private aliasGrantSuppressed = false;
 
   private constructor(scope: Construct, id: string, runtime: lambda.Runtime) {
     super(scope, id);
@@ -77,9 +79,8 @@ export class CredentialProvider extends Construct {
     secret.tags.setTag(SECRET_TAG, this.secretTagValue);
     if (encryptionKey && !this.keys.has(encryptionKey)) {
       this.keys.add(encryptionKey);
-      encryptionKey.grantEncryptDecrypt(
-        new kms.ViaServicePrincipal(`secretsmanager.${Stack.of(this).region}.amazonaws.com`, this.role),
-      );
+      grantSecretKey(this.role, encryptionKey, Stack.of(this).region, 'write');
+      if (isAliasByName(encryptionKey)) this.suppressAliasGrant();
     }
     return this.userPolicies.grant(user);
   }
@@ -145,6 +146,19 @@ export class CredentialProvider extends Construct {
       id: 'AwsSolutions-L1',
       reason: 'The runtime is lambda.determineLatestNodeRuntime(), the newest Node.js runtime that every region '
         + 'of the partition offers, and the handler is bundled for it.',
+    });
+  }
+
+  /** Once per stack, for any number of aliases: each statement's condition names its alias. */
+  private suppressAliasGrant(): void {
+    if (this.aliasGrantSuppressed) return;
+    this.aliasGrantSuppressed = true;
+    suppress(this.role.node.findChild('DefaultPolicy'), {
+      id: 'AwsSolutions-IAM5',
+      reason: 'A key given as an alias name (kms.Alias.fromAliasName): IAM policies cannot name a key by its alias, so '
+        + 'any key of the account and region, but only one that carries the alias (kms:ResourceAliases) and only '
+        + 'through Secrets Manager (kms:ViaService).',
+      applies_to: [{ regex: '/^Resource::arn:<AWS::Partition>:kms:.+:key\\/\\*$/' }],
     });
   }
 

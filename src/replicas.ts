@@ -1,8 +1,8 @@
 import { Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
+import { grantKeyVia } from './key-grants';
 
 // A credential's secret replicated to other regions. Secrets Manager copies every version the handler writes (and
 // every rotation) from the primary secret: the handler writes to the primary only, and a replica is read-only.
@@ -35,7 +35,8 @@ export function replicaRegionsProperty(
 
 /**
  * Lets the handler's role write a value Secrets Manager replicates: each new version is encrypted with each replica's
- * key, in the replica's region, under the identity that wrote it.
+ * key, in the replica's region, under the identity that wrote it. A replica's key is in another region, so it is
+ * imported, and granted in the role's own policy.
  */
 export function allowReplicaKeys(role: iam.IGrantable, replicas: secretsmanager.ReplicaRegion[] | undefined): void {
   for (const { region, encryptionKey } of replicas ?? []) {
@@ -58,19 +59,6 @@ export function grantReplicaRead(grantee: iam.IGrantable, secretArn: string, rep
   for (const { region, encryptionKey } of replicas) {
     if (encryptionKey) grantKeyVia(grantee, encryptionKey, region, ['kms:Decrypt']);
   }
-}
-
-/**
- * Allows the grantee the key's actions through Secrets Manager in the key's region, in the grantee's own policy: a
- * replica's key lives in another region, so it is imported (`kms.Key.fromKeyArn`), and an imported key's grant to a
- * `ViaServicePrincipal` adds nothing anywhere. The key's policy must let the account's IAM policies allow it.
- */
-function grantKeyVia(grantee: iam.IGrantable, key: kms.IKey, region: string, actions: string[]): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions,
-    resources: [key.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-  }));
 }
 
 function replicaArn(fields: string[], region: string): string {

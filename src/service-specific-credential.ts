@@ -9,6 +9,7 @@ import { CredentialService, CredentialStatus } from './credential-service';
 import { leadSecondsOf, scheduleExpiryAlert } from './expiry-alert';
 import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
+import { KeyedSecret } from './keyed-secret';
 import { CredentialSlots } from './ledgers';
 import { suppress } from './nag';
 import { CredentialProvider } from './provider';
@@ -60,7 +61,15 @@ export interface ServiceSpecificCredentialProps {
   readonly expiresAfter?: Duration;
 
   /**
-   * The KMS key that encrypts the secret. Readers granted with `grantRead` get decrypt on it too.
+   * The KMS key that encrypts the secret, in the stack's region: a key of this stack or of another stack of the app,
+   * or one imported with `kms.Key.fromKeyArn` (the full key ARN for a key of another account) or
+   * `kms.Alias.fromAliasName`.
+   *
+   * The handler's role gets `kms:GenerateDataKey` and `kms:Decrypt` on it through Secrets Manager only, and readers
+   * granted with `grantRead` (or through `secret`, as ECS and CodeBuild grant) get `kms:Decrypt`: in the key's policy
+   * for a key of the grantee's own stack, otherwise in the grantee's own IAM policy, which takes effect only if the
+   * key's policy lets this account's IAM policies allow its use (a key's default policy does) or names the grantee.
+   * An alias's key is matched by the alias (`kms:ResourceAliases`): any key of the account and region that carries it.
    *
    * @default - the account's AWS managed key `aws/secretsmanager`
    */
@@ -200,10 +209,7 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
     this.serviceCredentialAlias = cfnResource.getAtt('ServiceCredentialAlias').toString();
     this.expirationDate = cfnResource.getAtt('ExpirationDate').toString();
     this.secretArn = cfnResource.getAtt('SecretArn').toString();
-    this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'Value', {
-      secretCompleteArn: this.secretArn,
-      encryptionKey: props.encryptionKey,
-    });
+    this.secret = new KeyedSecret(this, 'Value', this.secretArn, true, props.encryptionKey);
   }
 
   /**

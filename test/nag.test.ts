@@ -45,6 +45,17 @@ test('the alerts add no finding: onExpiring\'s schedule, role and rule, and onRo
   expect(findings).toEqual([]);
 });
 
+test('a shared key adds no finding: an imported key, and an alias by name, whose key/* statement carries its reason', () => {
+  const findings = nagged((stack) => {
+    const user = new iam.User(stack, 'SharedKeyUser');
+    const imported = kms.Key.fromKeyArn(stack, 'OrgKey', 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555');
+    new ServiceSpecificCredential(stack, 'ByArn', { user, service: CredentialService.CODECOMMIT, encryptionKey: imported });
+    new ServiceSpecificCredential(stack, 'ByAlias', { user, service: CredentialService.KEYSPACES, encryptionKey: kms.Alias.fromAliasName(stack, 'OrgAlias', 'alias/org-secrets') });
+  });
+
+  expect(findings).toEqual([]);
+});
+
 test('the suppressions are granular: a wildcard of the app\'s own is still reported', () => {
   const findings = nagged((stack) => {
     const role = new iam.Role(stack, 'AppRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });

@@ -38,6 +38,18 @@ const reader = new lambda.Function(services, 'Reader', {
 bedrock.grantRead(reader);
 reader.addEnvironment('SECRET_ARN', bedrock.secretArn);
 
+// Keys the credentials' stack does not own: another stack's, one imported by ARN, an alias imported by name.
+const keys = new Stack(app, 'OrgKeys', { env });
+const shared = new Stack(app, 'SharedKeys', { env });
+const sharedReader = new iam.Role(shared, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+for (const [id, encryptionKey] of [
+  ['OtherStack', new kms.Key(keys, 'Key', { enableKeyRotation: true })],
+  ['ByArn', kms.Key.fromKeyArn(shared, 'OrgKey', 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555')],
+  ['ByAlias', kms.Alias.fromAliasName(shared, 'OrgAlias', 'alias/org-secrets')],
+] as const) {
+  new ServiceSpecificCredential(shared, id, { user: new iam.User(shared, `${id}User`), service: CredentialService.CODECOMMIT, encryptionKey }).grantRead(sharedReader);
+}
+
 const scale = new Stack(app, 'TwoHundredForty', { env });
 for (let i = 0; i < 240; i++) {
   new ServiceSpecificCredential(scale, `Git${i}`, { user: iam.User.fromUserName(scale, `User${i}`, `developer-${i}`), service: CredentialService.CODECOMMIT });
