@@ -1,4 +1,4 @@
-import { ArnFormat, Resource, ResourceProps, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Resource, SecretValue, SecretsManagerSecretOptions, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -6,32 +6,14 @@ import { Construct } from 'constructs';
 import { grantSecretKey, KeyUse } from './key-grants';
 
 /**
- * The base class of `secretsmanager.Secret` and of the secrets `Secret.fromSecretAttributes` imports, which aws-cdk-lib
- * does not export. A subclass inherits every `ISecret` method aws-cdk-lib has, and overrides only the grants.
- */
-const SecretBase = secretBase() as abstract new (scope: Construct, id: string, props?: ResourceProps) =>
-  Resource & Omit<secretsmanager.ISecret, 'secretFullArn' | 'grantRead' | 'grantWrite'>;
-
-/**
- * The first class up from `Secret` that defines the grants: `Secret` itself creates a secret, and a property-injection
- * decorator wraps it in a subclass of its own.
- */
-function secretBase(): Function {
-  for (let c: Function = secretsmanager.Secret; c !== Resource; c = Object.getPrototypeOf(c)) {
-    if (Object.prototype.hasOwnProperty.call(c.prototype, 'grantRead')) return c;
-  }
-  throw new Error('aws-cdk-lib\'s secretsmanager.Secret no longer extends a class that defines grantRead');
-}
-
-/**
  * A secret by its ARN, as `secretsmanager.Secret.fromSecretAttributes` imports it, whose grants give its key's use
  * through Secrets Manager wherever that can be granted (see key-grants.ts): aws-cdk's own grant the key in the key's
- * policy only. Integrations that grant on a secret themselves (an ECS task's secrets, a CodeBuild project's
- * environment) call these, so they work with a shared key too.
+ * policy only, which cycles for a key of another stack and adds nothing for an imported one. Integrations that grant
+ * on a secret themselves (an ECS task's secrets, a CodeBuild project's environment) call these, so they work with a
+ * shared key too. Not exported from index.ts.
  */
-export class KeyedSecret extends SecretBase implements secretsmanager.ISecret {
+export class KeyedSecret extends Resource implements secretsmanager.ISecret {
   public readonly secretName: string;
-  protected readonly autoCreatePolicy = false;
 
   /**
    * @param secretArn the complete ARN, or the partial one (a name without Secrets Manager's 6-character suffix)
@@ -49,6 +31,44 @@ export class KeyedSecret extends SecretBase implements secretsmanager.ISecret {
     return this.complete ? this.secretArn : undefined;
   }
 
+  // The rest of ISecret, as aws-cdk-lib's imported secrets have it, from its public parts: its base class is not exported.
+
+  public get secretRef(): secretsmanager.SecretReference {
+    return { secretId: this.secretArn };
+  }
+
+  public get secretValue(): SecretValue {
+    return this.secretValueFromJson('');
+  }
+
+  public secretValueFromJson(jsonField: string): SecretValue {
+    return SecretValue.secretsManager(this.secretArn, { jsonField });
+  }
+
+  public cfnDynamicReferenceKey(options: SecretsManagerSecretOptions = {}): string {
+    return SecretValue.cfnDynamicReferenceKey(this.secretArn, options);
+  }
+
+  public addRotationSchedule(id: string, options: secretsmanager.RotationScheduleOptions): secretsmanager.RotationSchedule {
+    return new secretsmanager.RotationSchedule(this, id, { secret: this, ...options });
+  }
+
+  /** A secret this stack does not create has no resource policy here to add to. */
+  public addToResourcePolicy(_statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    return { statementAdded: false };
+  }
+
+  public denyAccountRootDelete(): void {
+    this.addToResourcePolicy(new iam.PolicyStatement({
+      actions: ['secretsmanager:DeleteSecret'], effect: iam.Effect.DENY, resources: ['*'], principals: [new iam.AccountRootPrincipal()],
+    }));
+  }
+
+  public attach(target: secretsmanager.ISecretAttachmentTarget): secretsmanager.ISecret {
+    if (this.node.tryFindChild('Attachment')) throw new Error(`${this.node.path} is already attached to a target`);
+    return new secretsmanager.SecretTargetAttachment(this, 'Attachment', { secret: this, target });
+  }
+
   public grantRead(grantee: iam.IGrantable, versionStages?: string[]): iam.Grant {
     const grant = this.grantSecret(grantee, ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], 'read');
     const statement = grant.principalStatement ?? grant.resourceStatement;
@@ -60,7 +80,7 @@ export class KeyedSecret extends SecretBase implements secretsmanager.ISecret {
     return this.grantSecret(grantee, ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'], 'write');
   }
 
-  protected get arnForPolicies(): string {
+  private get arnForPolicies(): string {
     return this.complete ? this.secretArn : `${this.secretArn}-??????`;
   }
 

@@ -2,6 +2,7 @@ import { App, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { KeyedSecret } from '../src/keyed-secret';
 
@@ -30,6 +31,10 @@ describe.each([
       (x: secretsmanager.ISecret) => x.secretFullArn,
       (x: secretsmanager.ISecret) => x.secretName,
       (x: secretsmanager.ISecret) => x.secretValueFromJson('password').toString(),
+      (x: secretsmanager.ISecret) => x.secretValue.toString(),
+      (x: secretsmanager.ISecret) => x.secretRef,
+      (x: secretsmanager.ISecret) => x.cfnDynamicReferenceKey({ jsonField: 'password', versionStage: 'AWSCURRENT' }),
+      (x: secretsmanager.ISecret) => x.addToResourcePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: ['*'] })),
       (x: secretsmanager.ISecret) => x.env,
     ]) {
       expect(s.resolve(read(ours))).toEqual(s.resolve(read(theirs)));
@@ -79,4 +84,21 @@ test('GIVEN an imported key THEN grantWrite gives GenerateDataKey and Decrypt th
       }]),
     },
   });
+});
+
+test('GIVEN the secret WHEN a rotation schedule is added THEN the template has what aws-cdk\'s import adds', () => {
+  const rendered = (make: (s: Stack) => secretsmanager.ISecret) => {
+    const s = stack();
+    const secret = make(s);
+    secret.addRotationSchedule('Rotation', {
+      rotationLambda: lambda.Function.fromFunctionArn(s, 'Fn', 'arn:aws:lambda:us-east-1:123456789012:function:rotate'),
+    });
+    secret.denyAccountRootDelete();
+    return Template.fromStack(s).findResources('AWS::SecretsManager::RotationSchedule');
+  };
+  const ours = rendered((s) => new KeyedSecret(s, 'Secret', COMPLETE_ARN, true));
+  const theirs = rendered((s) => secretsmanager.Secret.fromSecretAttributes(s, 'Secret', { secretCompleteArn: COMPLETE_ARN }));
+
+  expect(Object.values(ours)).toEqual(Object.values(theirs));
+  expect(Object.values(ours)).toHaveLength(1);
 });
