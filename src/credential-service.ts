@@ -55,8 +55,8 @@ export class CredentialService {
   public static readonly CLOUDWATCH = new CredentialService('cloudwatch.amazonaws.com', CredentialKind.API_KEY);
   /**
    * AWS X-Ray (traces over OTLP, `https://xray.<region>.amazonaws.com/v1/traces`): an API key. It authorizes sending
-   * spans only (`xray:PutTraceSegments`, e.g. with the managed policy AWSXRayAPIKeyAccess), not the X-Ray APIs that
-   * need SigV4.
+   * spans only, with what the user's policies allow (the managed policy AWSXRayAPIKeyAccess holds what that needs),
+   * not the X-Ray APIs that need SigV4.
    *
    * Service name confirmed in the X-Ray Developer Guide ("Setting up bearer token authentication for traces": "An
    * X-Ray API key is an IAM service-specific credential for xray.amazonaws.com").

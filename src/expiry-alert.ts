@@ -52,14 +52,22 @@ export function leadSecondsOf(before: unknown, expiresAfter: Duration): number {
  */
 export function scheduleExpiryAlert(rule: events.Rule, credential: ExpiringCredential, leadSeconds: number): events.EventPattern {
   const alertId = rule.node.path;
-  const properties: ExpiryAlertProperties = { ExpirationDate: credential.expirationDate, LeadSeconds: String(leadSeconds) };
+  const stack = Stack.of(rule);
+  const detail = stack.toJsonString({
+    alert: alertId,
+    credential: credential.construct.node.path,
+    serviceName: credential.serviceName,
+    serviceSpecificCredentialId: credential.serviceSpecificCredentialId,
+    secretArn: credential.secretArn,
+    expirationDate: credential.expirationDate,
+  });
+  const properties: ExpiryAlertProperties = { ExpirationDate: credential.expirationDate, LeadSeconds: String(leadSeconds), EventDetail: detail };
   const alert = new CfnResource(rule, 'Alert', {
     type: EXPIRY_ALERT_RESOURCE_TYPE,
     properties: { ServiceToken: credential.provider.function.functionArn, ...properties },
   });
   alert.applyRemovalPolicy(RemovalPolicy.DESTROY);
 
-  const stack = Stack.of(rule);
   const bus = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   const role = schedulerRole(credential.provider, bus);
   const schedule = new scheduler.CfnSchedule(rule, 'Schedule', {
@@ -75,14 +83,7 @@ export function scheduleExpiryAlert(rule: events.Rule, credential: ExpiringCrede
       arn: bus,
       roleArn: role.roleArn,
       eventBridgeParameters: { source: EXPIRING_EVENT_SOURCE, detailType: EXPIRING_EVENT_DETAIL_TYPE },
-      input: stack.toJsonString({
-        alert: alertId,
-        credential: credential.construct.node.path,
-        serviceName: credential.serviceName,
-        serviceSpecificCredentialId: credential.serviceSpecificCredentialId,
-        secretArn: credential.secretArn,
-        expirationDate: credential.expirationDate,
-      }),
+      input: detail,
     },
   });
   // The role's policy too, not only the role: an overdue alert fires minutes after the schedule is created.

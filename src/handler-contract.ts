@@ -66,6 +66,11 @@ export interface ExpiryAlertProperties {
   readonly ExpirationDate: string;
   /** How long before the expiry the alert fires, in whole seconds. */
   readonly LeadSeconds: string;
+  /**
+   * What the schedule's event carries besides, unread by the handler: when any of it changes, CloudFormation updates
+   * the alert before the schedule, so the schedule is never written again with the `at()` of an alert that has fired.
+   */
+  readonly EventDetail?: string;
 }
 
 /** What the expiry alert answers. */

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -47,6 +47,18 @@ export function grantKeyVia(grantee: iam.IGrantable, key: kms.IKey, region: stri
       ...(alias && { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': alias.aliasName } }),
     },
   }));
+}
+
+/**
+ * Throws when the key cannot serve a secret in `region`: Secrets Manager uses a key of the secret's own region. A key
+ * whose region synth does not know passes.
+ * @param what the prop that holds the key, for the message
+ */
+export function checkKeyRegion(key: kms.IKey, region: string, what: string): void {
+  const keyRegion = keyBehind(key)?.env.region;
+  if (keyRegion === undefined || Token.isUnresolved(keyRegion) || Token.isUnresolved(region) || keyRegion === region) return;
+  throw new Error(`${what} is a key of ${keyRegion}, but its secret is in ${region}: Secrets Manager encrypts with a key of the `
+    + 'secret\'s own region');
 }
 
 /** Whether the key is an alias imported by name, whose key the app does not know. */

@@ -2,7 +2,7 @@ import { Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
-import { grantKeyVia } from './key-grants';
+import { checkKeyRegion, grantKeyVia, isAliasByName } from './key-grants';
 
 // A credential's secret replicated to other regions. Secrets Manager copies every version the handler writes (and
 // every rotation) from the primary secret: the handler writes to the primary only, and a replica is read-only.
@@ -12,9 +12,15 @@ export function validateReplicaRegions(scope: IConstruct, replicas: secretsmanag
   if (replicas === undefined) return;
   const primary = Stack.of(scope).region;
   const seen = new Set<string>();
-  for (const { region } of replicas) {
+  for (const { region, encryptionKey } of replicas) {
+    if (encryptionKey && isAliasByName(encryptionKey)) {
+      throw new Error(`The key of replica region '${region}' is an alias by name, which names a key of the stack's own region: `
+        + 'give the replica\'s key by its ARN (kms.Key.fromKeyArn)');
+    }
+    if (encryptionKey) checkKeyRegion(encryptionKey, region, `The key of replica region '${region}'`);
     if (Token.isUnresolved(region)) continue;
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    // Partitions name regions so: us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1.
+    if (!/^[a-z]{2,}(-[a-z]+)+-\d+$/.test(region)) {
       throw new Error(`Invalid replica region '${region}': expected a region name such as 'eu-west-1'`);
     }
     if (!Token.isUnresolved(primary) && region === primary) {

@@ -9,6 +9,7 @@ import { CredentialService, CredentialStatus } from './credential-service';
 import { leadSecondsOf, scheduleExpiryAlert } from './expiry-alert';
 import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
+import { checkKeyRegion } from './key-grants';
 import { KeyedSecret } from './keyed-secret';
 import { CredentialSlots } from './ledgers';
 import { suppress } from './nag';
@@ -170,6 +171,7 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
     const checked = this.named(() => {
       const valid = validateProps(props);
       validateReplicaRegions(this, props.replicaRegions);
+      if (props.encryptionKey) checkKeyRegion(props.encryptionKey, Stack.of(this).region, 'encryptionKey');
       CredentialSlots.of(this).claim(this, props.user, props.service, strategy === RotationStrategy.ALTERNATING ? 2 : 1);
       return valid;
     });
@@ -241,7 +243,7 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
    * Only a credential with `rotation` is rotated: on one without, this is an error.
    *
    * @param id the rule's construct id
-   * @param options the rule's target, description, name and any narrower event pattern
+   * @param options the rule's target, description, name and an event pattern, merged into this one as aws-cdk's `onEvent` merges it (a value adds to a list)
    */
   public onRotationFailed(id: string, options: events.OnEventOptions = {}): events.Rule {
     this.named(() => {
@@ -268,7 +270,7 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
    * `AWS::Scheduler::Schedule`, the rule, and one role per stack that may put events on the default bus.
    *
    * @param id the rule's construct id
-   * @param options how long before the expiry, and the rule's target, description, name and any narrower pattern
+   * @param options how long before the expiry, and the rule's target, description, name and an event pattern, merged into this one as aws-cdk's `onEvent` merges it (a value adds to a list)
    */
   public onExpiring(id: string, options: OnExpiringOptions): events.Rule {
     const leadSeconds = this.named(() => {

@@ -82,3 +82,26 @@ test.each([
 ])('GIVEN replica regions %j THEN synth fails naming the region', (regions, message) => {
   expect(() => setup(() => regions)).toThrow(message);
 });
+
+test.each([
+  ['a key of another region', (stack: Stack) => kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555'),
+    "Stack/Git: The key of replica region 'eu-west-1' is a key of us-east-1, but its secret is in eu-west-1: Secrets Manager encrypts with a key of the secret's own region"],
+  ['an alias by name', (stack: Stack) => kms.Alias.fromAliasName(stack, 'A', 'alias/replica'),
+    "Stack/Git: The key of replica region 'eu-west-1' is an alias by name, which names a key of the stack's own region: give the replica's key by its ARN (kms.Key.fromKeyArn)"],
+])('GIVEN a replica whose key is %s THEN synth fails naming the replica', (_, key, message) => {
+  expect(() => setup((stack) => [{ region: 'eu-west-1', encryptionKey: key(stack) }])).toThrow(message);
+});
+
+test('GIVEN a region of a partition whose prefix is longer than two letters THEN it is accepted', () => {
+  expect(() => setup(() => [{ region: 'eusc-de-east-1' }])).not.toThrow();
+});
+
+test('GIVEN a secret key of another region THEN synth fails naming encryptionKey', () => {
+  const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+
+  expect(() => new ServiceSpecificCredential(stack, 'Git', {
+    user: new iam.User(stack, 'User'),
+    service: CredentialService.CODECOMMIT,
+    encryptionKey: kms.Key.fromKeyArn(stack, 'K', REPLICA_KEY_ARN),
+  })).toThrow("Stack/Git: encryptionKey is a key of eu-west-1, but its secret is in us-east-1: Secrets Manager encrypts with a key of the secret's own region");
+});

@@ -32,9 +32,10 @@ interface Settings {
   readonly expiresAfter?: Duration;
   readonly before?: Duration;
   readonly resetSerial?: number;
+  readonly secretName?: string;
 }
 
-function alertStack({ expiresAfter = Duration.days(30), before = Duration.days(7), resetSerial }: Settings = {}): Synthesized {
+function alertStack({ expiresAfter = Duration.days(30), before = Duration.days(7), resetSerial, secretName }: Settings = {}): Synthesized {
   return synthesize((app: App) => {
     const stack = new Stack(app, 'AlertExample');
     const credential = new ServiceSpecificCredential(stack, 'BedrockKey', {
@@ -42,6 +43,7 @@ function alertStack({ expiresAfter = Duration.days(30), before = Duration.days(7
       service: CredentialService.BEDROCK,
       expiresAfter,
       resetSerial,
+      secretName,
     });
     credential.onExpiring('Expiring', { before, target: new targets.SnsTopic(new sns.Topic(stack, 'Alerts')) });
     return stack;
@@ -165,6 +167,16 @@ test('a new `before` updates the alert alone; deleting the stack deletes it with
   expect(alertDelete.response?.Status).toBe('SUCCESS');
   expect(alertDelete.calls).toEqual([]);
   expect(localAws.credentials({ userName: 'ci-bot' })).toEqual([]);
+});
+
+test('a change to what the alert\'s event carries (a new secret) updates the alert too, so the schedule\'s time is answered anew', async () => {
+  await deploy(alertStack({ secretName: 'bedrock/a' }));
+
+  const moved = await deploy(alertStack({ secretName: 'bedrock/b' }));
+
+  // Written again with the at() of its first deployment, a schedule whose alert has fired would hold a time past.
+  expect(alertEvents(moved).map((i) => i.event.RequestType)).toEqual(['Update']);
+  expect(JSON.parse(deployed().schedule.Target.Input).secretArn).toContain(':secret:bedrock/b-');
 });
 
 describe('events the alert answers on its own, through the bundled handler', () => {
