@@ -50,8 +50,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 
   // Versions come from conventional commits since the last tag; with no tag yet, the first one is FIRST_VERSION
-  // (projen would otherwise release 0.0.0).
-  nextVersionCommand: `test -n "$LATEST_TAG" || echo ${FIRST_VERSION}`,
+  // (projen would otherwise release 0.0.0). Node, not `test`: projen's own shell knows only test's file checks.
+  nextVersionCommand: `node -e "process.env.LATEST_TAG || console.log('${FIRST_VERSION}')"`,
 
   // Construct Hub publishes every jsii language; these names are the ones the README's install table gives.
   publishToPypi: { distName: 'cdk-service-specific-credential', module: 'cdk_service_specific_credential' },
