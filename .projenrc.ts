@@ -181,6 +181,8 @@ for (const pattern of ['/lambda/', '/examples/', '/rosetta/', '/test/', 'cdk.out
 }
 
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+// PyPI lists a CDK library under its framework classifiers, as it does aws-cdk-lib.
+project.package.file.addOverride('jsii.targets.python.classifiers', ['Framework :: AWS CDK', 'Framework :: AWS CDK :: 2']);
 // npm runs a dependency's install scripts only if allowScripts approves them (today it warns; it is to block them):
 // the `node` package downloads Node.js in its preinstall.
 project.package.addField('allowScripts', { node: true });
