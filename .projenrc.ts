@@ -1,5 +1,15 @@
 import { JsonFile, awscdk, javascript } from 'projen';
 
+/**
+ * The Node.js the project is developed, tested and released on, stated once: package.json's `engines`, the GitHub
+ * workflows, and the `node` dev dependency (Node.js itself, from the npm registry) that `npm run` and `npx` put
+ * first on the PATH, so the project's commands run on it whatever Node.js installed npm. `.ci/run` installs the same.
+ */
+const NODE_MAJOR = 22;
+
+/** The first release's version: the API is experimental, so 0.x, where a breaking change bumps the minor. */
+const FIRST_VERSION = '0.1.0';
+
 /** LocalStack and the versions of its dependencies that work with it here. */
 const LOCALSTACK_PACKAGES = ["'localstack-core[runtime]==2026.3.0'", "'cbor2<6'", "'pyopenssl<25'", "'cryptography<45'", 'service_identity'];
 
@@ -15,6 +25,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   stability: 'experimental',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: `${NODE_MAJOR}.0.0`,
+  workflowNodeVersion: `${NODE_MAJOR}.x`,
   projenrcTs: true,
   // determineLatestNodeRuntime and the nodejs22.x runtime need this aws-cdk-lib at least.
   cdkVersion: '2.245.0',
@@ -34,7 +46,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild@^0.28.2',
     // Random sequences of stack events and rotation steps, replayable by seed and shrunk to a minimal failing one.
     'fast-check@^4.11.0',
+    `node@^${NODE_MAJOR}`,
   ],
+
+  // Versions come from conventional commits since the last tag; with no tag yet, the first one is FIRST_VERSION
+  // (projen would otherwise release 0.0.0). Node, not `test`: projen's own shell knows only test's file checks.
+  nextVersionCommand: `node -e "process.env.LATEST_TAG || console.log('${FIRST_VERSION}')"`,
 
   // Construct Hub publishes every jsii language; these names are the ones the README's install table gives.
   publishToPypi: { distName: 'cdk-service-specific-credential', module: 'cdk_service_specific_credential' },
@@ -55,7 +72,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   // The handler's SDK clients are bundled into the asset, so for lint they are build-time dependencies.
   eslintOptions: { dirs: ['src'], devdirs: ['test', 'lambda', 'examples'] },
-  gitignore: ['/assets/', 'cdk.out', 'cdk.out.lint', '.jsii.tabl.json', '/test-reports/', '__pycache__', '.pytest_cache', '/.venv/', '/.localstack'],
+  gitignore: ['/assets/', 'cdk.out', 'cdk.out.lint', '.jsii.tabl.json', '/test-reports/', '__pycache__', '.pytest_cache', '/.venv/', '/.localstack', '/.tools/'],
 });
 
 // The handler is bundled with esbuild into assets/lambda/handler/index.js; the construct points its Lambda at that folder.
@@ -159,11 +176,16 @@ packageAll.exec('jsii-pacmak --code-only --target dotnet --outdir dist/code-only
 
 // The lockfile must install on a fresh machine: the registry here has unrs-resolver 1.13.0 without its
 // platform packages, so pin the last release that has them.
-for (const pattern of ['/lambda/', '/examples/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/', '/.localstack']) {
+for (const pattern of ['/lambda/', '/examples/', '/rosetta/', '/test/', 'cdk.out', '.jsii.tabl.json', '/.ci/', '/docs/', '/.localstack', '/.tools/']) {
   project.addPackageIgnore(pattern);
 }
 
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+// PyPI lists a CDK library under its framework classifiers, as it does aws-cdk-lib.
+project.package.file.addOverride('jsii.targets.python.classifiers', ['Framework :: AWS CDK', 'Framework :: AWS CDK :: 2']);
+// npm runs a dependency's install scripts only if allowScripts approves them (today it warns; it is to block them):
+// the `node` package downloads Node.js in its preinstall.
+project.package.addField('allowScripts', { node: true });
 
 // Maven's output of the Java smoke test (added last: projen re-includes /test/ for its own files).
 project.gitignore.addPatterns('/test/java/target/');

@@ -20,6 +20,15 @@ for (const required of ['.jsii', 'lib/index.js', 'lib/index.d.ts', 'assets/lambd
   if (!files.includes(required)) problems.push(`missing from the package: ${required}`);
 }
 
+// What Construct Hub needs to list the package (jsii's .jsii above, the awscdk keyword, a permissive license) and shows
+// (its stability, the repository it links to), and the Node.js it states.
+const pkg = JSON.parse(execFileSync('tar', ['xzOf', path.join(dir, tarball), 'package/package.json'], { encoding: 'utf8' }));
+for (const keyword of ['cdk', 'awscdk']) if (!pkg.keywords?.includes(keyword)) problems.push(`package.json: no keyword ${keyword}`);
+if (pkg.license !== 'Apache-2.0') problems.push(`package.json: license ${pkg.license}`);
+if (!['experimental', 'stable'].includes(pkg.stability)) problems.push(`package.json: stability ${pkg.stability}`);
+if (!pkg.repository?.url) problems.push('package.json: no repository url');
+if (!pkg.engines?.node) problems.push('package.json: no engines.node');
+
 const size = (f) => fs.statSync(f).size;
 console.log(`${tarball}: ${files.length} files, ${(size(path.join(dir, tarball)) / 1024).toFixed(1)} KiB`);
 for (const f of fs.readdirSync('dist/python').filter((x) => x.endsWith('.whl'))) console.log(`${f}: ${(size(path.join('dist/python', f)) / 1024).toFixed(1)} KiB`);
