@@ -738,7 +738,7 @@ class Runner {
     // A call AWS refused for good (an injected fault) after a reset: the old value is dead and the new one could not be
     // stored, so the credential is deleted and the secret names a credential that is gone, until a stack update
     // repairs it (I1 is checked again after it).
-    if (this.localAws.calls.slice(callsBefore).some((c) => FAULT_CODES.includes(c.outcome))) {
+    if (this.localAws.calls.slice(callsBefore).some((c) => c.injected && FAULT_CODES.includes(c.outcome))) {
       this.damage();
       // A label move that was refused may leave AWSPENDING on a superseded value: its token lets go at its next step.
       for (const arn of this.secrets.values()) {
@@ -776,6 +776,7 @@ class Runner {
   }
 }
 
+/** The refusals `faultOf` injects (the local IAM also answers InvalidInput itself, for an expired key: not a fault). */
 const FAULT_CODES = ['InvalidInput', 'InvalidRequestException'];
 
 /** A CloudFormation event for the one custom resource of the stack the world's handler serves. */
