@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './credential-base';
 import { CredentialService, CredentialStatus } from './credential-service';
-import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
+import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG, STATUS_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
 import { suppress } from './nag';
 import { CredentialProvider } from './provider';
@@ -242,8 +242,10 @@ function secretResource(credential: Construct, props: ServiceSpecificCredentialP
     props.encryptionKey.grant(principal, 'kms:CreateGrant', 'kms:DescribeKey');
   }
   if (strategy) {
-    // A rotation has no resource properties: the secret tells it the strategy.
+    // A rotation has no resource properties: the secret tells it the strategy, and the status of a key it issues in
+    // place of an expired one.
     secret.tags.setTag(ROTATION_TAG, strategy);
+    secret.tags.setTag(STATUS_TAG, props.status ?? CredentialStatus.ACTIVE);
   } else {
     suppress(secret, {
       id: 'AwsSolutions-SMG4',

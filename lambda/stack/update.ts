@@ -3,12 +3,13 @@ import { Outcome, ageDays, checkNotAnother, mayBeNew } from './common';
 import { onCreate } from './create';
 import type { CredentialResourceProperties as Props } from '../../src/handler-contract';
 import { isNoSuchEntity } from '../aws/iam';
-import { NoSlot } from '../logic/errors';
+import { ExplicitlyDenied, NoSlot, OutOfTime, StillDenied } from '../logic/errors';
 import { isCredentialId } from '../logic/physical-id';
 import { UpdatePlan, planUpdate } from '../logic/plan';
 import { StoredCredential, attributesOf, daysValid, readCredential, resourceOf, secretDocument, secretOf } from '../logic/secret-value';
 import type { Context } from '../shared/context';
 import { Owned, Ownership, ownershipIfOurs } from '../shared/ownership';
+import { hasExpired } from '../shared/renewal';
 import { discard, rotateNow } from '../shared/staging';
 
 // An UPDATE converges on what its properties ask for and changes only what differs: CloudFormation's rollback UPDATE
@@ -109,7 +110,7 @@ async function renew(ctx: Context, { physicalId, id }: Resource, oldProps: Props
   // A move to another secret is a reset into it, for a pair too: the pair forms again at the next rotation.
   if (props.RotationStrategy !== 'ALTERNATING' || oldProps.SecretArn !== props.SecretArn) return reset(ctx, props, id, physicalId);
   try {
-    return await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial, physicalId);
+    return await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial, physicalId, props.Status);
   } catch (err) {
     // Without a free slot for the pair's new credential, the current one gets a new value (a rollback must succeed).
     if (!(err instanceof NoSlot)) throw err;
@@ -118,16 +119,21 @@ async function renew(ctx: Context, { physicalId, id }: Resource, oldProps: Props
   }
 }
 
-/** A new secret value for the credential, stored before anything else can fail; undefined when the credential is gone. */
+/**
+ * A new secret value for the credential, stored before anything else can fail; undefined when the credential is gone or
+ * has expired (an expired key cannot be reset): the caller issues a new one in its place.
+ */
 async function reset(ctx: Context, props: Props, id: string, resourceId: string): Promise<ServiceSpecificCredential | undefined> {
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.reset(ctx.budget, props.UserName, id);
   } catch (err) {
-    if (await gone(ctx, props, id, err)) return undefined;
+    if (await goneOrExpired(ctx, props, id, err)) return undefined;
     throw err;
   }
   ctx.remember(secretOf(credential));
+  // Should IAM ever reset an expired key, its new value would be of no use.
+  if (hasExpired(credential)) return undefined;
   const record = await Ownership.load(ctx, props.SecretArn);
   try {
     await record.write(credential, secretDocument(credential, props.ResetSerial, resourceId), resourceId);
@@ -142,8 +148,8 @@ async function reset(ctx: Context, props: Props, id: string, resourceId: string)
 
 /**
  * The status the properties ask for, on every credential of the resource: the previous one of an ALTERNATING pair still
- * works until the next rotation. Only a status the properties changed: an expired API key (status Expired) cannot be
- * activated, and is left alone.
+ * works until the next rotation. Only a status the properties changed. An expired API key is left alone: IAM cannot set
+ * its status, and activating it would not make it work; a new resetSerial (or a rotation) renews it.
  * @returns false when the credential in use no longer exists
  */
 async function setStatus(ctx: Context, { physicalId, id }: Resource, credential: NonNullable<Live>, props: Props): Promise<boolean> {
@@ -153,6 +159,10 @@ async function setStatus(ctx: Context, { physicalId, id }: Resource, credential:
     const found = c === credential ? credential
       : await ctx.iam.find(ctx.budget, (c as Owned).userName, (c as Owned).serviceName, (c as Owned).credentialId, false);
     if (!found || found.Status === props.Status) continue;
+    if (hasExpired(found)) {
+      ctx.log(`credential ${found.ServiceSpecificCredentialId} has expired: its status is left as it is`);
+      continue;
+    }
     try {
       await ctx.iam.setStatus(ctx.budget, found.UserName ?? props.UserName, found.ServiceSpecificCredentialId!, props.Status);
     } catch (err) {
@@ -209,4 +219,15 @@ async function currentOwned(ctx: Context, secretArn: string): Promise<{ credenti
 /** Whether `err` means the credential no longer exists: asked of IAM, since its NoSuchEntity wordings are not documented. */
 async function gone(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
   return isNoSuchEntity(err) && !(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props)));
+}
+
+/**
+ * Whether a reset IAM refused was of a credential that no longer exists, or of a key that has expired: asked of IAM,
+ * since neither its code nor its wording for an expired key is documented. A reset that never got IAM's answer (out of
+ * time, or denied) says nothing about the credential.
+ */
+async function goneOrExpired(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
+  if (err instanceof OutOfTime || err instanceof StillDenied || err instanceof ExplicitlyDenied) return false;
+  const found = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
+  return found ? hasExpired(found) : isNoSuchEntity(err);
 }

@@ -5,7 +5,7 @@ import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from 
 import { Driver, baseProps } from './direct';
 import { World } from './interleavings';
 import { currentDocument, leaks } from './world';
-import { CredentialRotationOptions, CredentialService, CredentialStatus, RotationStrategy, ServiceSpecificCredential } from '../../src';
+import { CredentialRotationOptions, CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
 import { LocalAws, startLocalAws } from '../local-aws';
 
 // IAM's third status. An API key created with expiresAfter reports Expired once its ExpirationDate has passed; it can

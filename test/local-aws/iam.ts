@@ -121,7 +121,8 @@ export class Iam {
         const found = this.credentials.filter((c) => c.UserName === userName && (!p.ServiceName || c.ServiceName === p.ServiceName));
         // Metadata only: List never returns a secret.
         return {
-          ServiceSpecificCredentials: found.map(({ ServicePassword: _p, ServiceCredentialSecret: _s, ...metadata }) => ({ ...metadata, Status: this.statusOf(metadata) })),
+          ServiceSpecificCredentials: found.map(({ ServicePassword: _p, ServiceCredentialSecret: _s, ...metadata }) =>
+            ({ ...metadata, Status: this.statusOf(metadata) })),
           IsTruncated: false,
         };
       }

@@ -118,7 +118,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const fault = faults.find((f) => f.left > 0 && f.service === service && (f.operation === operation || f.operation === '*')
       && (!f.accessKeyId || f.accessKeyId === signer));
     if (fault) fault.left--;
-    const log = (outcome: string, injected?: boolean) => calls.push({ service, operation, userName: params.UserName, outcome, ...(injected ? { injected } : {}) });
+    const log = (outcome: string, injected?: boolean) =>
+      calls.push({ service, operation, userName: params.UserName, outcome, ...(injected ? { injected } : {}) });
 
     if (fault?.delayMs) await sleep(fault.delayMs);
     try {

@@ -680,7 +680,7 @@ describe.each<Wordings>(['aws', 'reworded'])('a policy on CreateServiceSpecificC
     await local.close();
   });
 
-  const create = (ServiceName: string, CredentialAgeDays?: number) =>
+  const createAs = (ServiceName: string, CredentialAgeDays?: number) =>
     client.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName, CredentialAgeDays }));
   const deny = (policy: DenyingPolicy, policyArn: string) => ({
     Code: 'AccessDenied',
@@ -694,23 +694,23 @@ describe.each<Wordings>(['aws', 'reworded'])('a policy on CreateServiceSpecificC
   test('GIVEN an SCP allowing keys of at most 90 days WHEN a key asks 365 days, or none THEN an explicit deny naming the SCP; 90 days is allowed', async () => {
     local.restrictCreate({ type: 'service control policy', maxAgeDays: 90 });
 
-    expect(await answerOf(create('bedrock.amazonaws.com', 365))).toEqual(deny('service control policy', SCP));
-    expect(await answerOf(create('bedrock.amazonaws.com'))).toEqual(deny('service control policy', SCP));
-    await expect(create('bedrock.amazonaws.com', 90)).resolves.toBeDefined();
+    expect(await answerOf(createAs('bedrock.amazonaws.com', 365))).toEqual(deny('service control policy', SCP));
+    expect(await answerOf(createAs('bedrock.amazonaws.com'))).toEqual(deny('service control policy', SCP));
+    await expect(createAs('bedrock.amazonaws.com', 90)).resolves.toBeDefined();
     expect(local.credentials()).toHaveLength(1);
   });
 
   test('GIVEN a permissions boundary allowing only CodeCommit WHEN a Bedrock key is asked THEN an explicit deny naming the boundary', async () => {
     local.restrictCreate({ type: 'permissions boundary', services: ['codecommit.amazonaws.com'] });
 
-    expect(await answerOf(create('bedrock.amazonaws.com', 30))).toEqual(deny('permissions boundary', 'arn:aws:iam::123456789012:policy/CredentialBoundary'));
-    await expect(create('codecommit.amazonaws.com')).resolves.toBeDefined();
+    expect(await answerOf(createAs('bedrock.amazonaws.com', 30))).toEqual(deny('permissions boundary', 'arn:aws:iam::123456789012:policy/CredentialBoundary'));
+    await expect(createAs('codecommit.amazonaws.com')).resolves.toBeDefined();
   });
 
   test('GIVEN a policy for another signer WHEN this one creates THEN it is not evaluated', async () => {
     local.restrictCreate({ type: 'service control policy', maxAgeDays: 90, accessKeyId: 'someone-else' });
 
-    await expect(create('bedrock.amazonaws.com')).resolves.toBeDefined();
+    await expect(createAs('bedrock.amazonaws.com')).resolves.toBeDefined();
   });
 
   test('the explicit-deny phrase AWS documents is in the aws wordings only', () => {
