@@ -96,7 +96,7 @@ export async function stage(
     const credential = await ctx.iam.reset(ctx.budget, now.userName, now.credentialId);
     ctx.remember(secretOf(credential));
     // Current at once, not after testSecret: the reset has already ended the old value.
-    return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT');
+    return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT', true);
   }
   const credential = await issueSecond(ctx, record, now, live, status);
   return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSPENDING');
@@ -113,7 +113,8 @@ async function renewInPlace(
   ctx.log(`credential ${now.credentialId} of IAM user '${now.userName}' has expired and cannot be reset: a new key of the same age replaces it`);
   const credential = await withStatus(ctx, await createInPlaceOf(ctx, record, now, daysValid(live)), status);
   const written = await write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT');
-  await record.retire(now);
+  // Another delivery's key won: it retires the expired one.
+  if (written.ServiceSpecificCredentialId === credential.ServiceSpecificCredentialId) await record.retire(now);
   return written;
 }
 
@@ -154,17 +155,18 @@ async function withStatus(ctx: Context, credential: ServiceSpecificCredential, s
 
 /**
  * Stores a value under the token; a credential whose value cannot be stored is deleted.
+ * @param reset the value is a reset of the resource's credential; otherwise IAM issued a new credential for it
  * @returns the credential the token's version holds: this one, or the one another call of this step wrote first
  */
 async function write(
   ctx: Context, record: Ownership, credential: ServiceSpecificCredential, documentOf: (c: ServiceSpecificCredential) => string, owner: string,
-  token: string, label: 'AWSCURRENT' | 'AWSPENDING',
+  token: string, label: 'AWSCURRENT' | 'AWSPENDING', reset = false,
 ): Promise<StoredCredential> {
   try {
     await record.write(credential, documentOf(credential), owner, token, label);
     return credential;
   } catch (err) {
-    if (err instanceof AlreadyWritten && label === 'AWSCURRENT') {
+    if (err instanceof AlreadyWritten && reset) {
       // RESET_IN_PLACE delivered twice at once: the other delivery stored its value first, and which of the two resets
       // came last is unknown, so either value may be dead. The credential is the resource's only one and stays: one
       // more reset gives a value known to be live, current under a version of its own; the token lets go.
@@ -175,6 +177,7 @@ async function write(
       throw new UserError(`Another delivery of this step wrote version ${token} of secret ${record.secretArn} at the same time; the `
         + 'credential was reset once more and its value is current under a new version. The next rotation starts afresh');
     }
+    // A new credential whose version another delivery wrote first: no one will ever hold its value.
     await discard(ctx, credential.UserName!, credential.ServiceSpecificCredentialId!, err);
     if (!(err instanceof AlreadyWritten)) throw err;
     return credentialFromDocument((await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))!.document!);

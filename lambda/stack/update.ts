@@ -36,7 +36,7 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
   // A credential deleted out of band (IAM's NoSuchEntity does not say what is missing; a List did) gets a new one in its
   // place, under the same physical id.
   const outcome = await converge(ctx, resource, plan, oldProps, props, requestId)
-    ?? await onCreate(ctx, props, requestId, resource.id, physicalId);
+    ?? await onCreate(ctx, props, requestId, resource.id, physicalId, resource.record);
   if (outcome.physicalId === physicalId && oldProps.SecretArn !== props.SecretArn) await leave(ctx, physicalId, oldProps, props);
   return outcome;
 }
@@ -168,6 +168,9 @@ async function setStatus(ctx: Context, { physicalId, id }: Resource, credential:
     } catch (err) {
       if (c === credential && await gone(ctx, props, id, err)) return false;
       if (c !== credential && isNoSuchEntity(err)) continue;
+      // It expired after it was listed.
+      if (answered(err) && hasExpired(await ctx.iam.find(ctx.budget, found.UserName ?? props.UserName, found.ServiceName ?? props.ServiceName,
+        found.ServiceSpecificCredentialId!, false))) continue;
       throw err;
     }
   }
@@ -223,11 +226,15 @@ async function gone(ctx: Context, props: Props, id: string, err: unknown): Promi
 
 /**
  * Whether a reset IAM refused was of a credential that no longer exists, or of a key that has expired: asked of IAM,
- * since neither its code nor its wording for an expired key is documented. A reset that never got IAM's answer (out of
- * time, or denied) says nothing about the credential.
+ * since neither its code nor its wording for an expired key is documented.
  */
 async function goneOrExpired(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
-  if (err instanceof OutOfTime || err instanceof StillDenied || err instanceof ExplicitlyDenied) return false;
+  if (!answered(err)) return false;
   const found = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
   return found ? hasExpired(found) : isNoSuchEntity(err);
+}
+
+/** Whether IAM answered about the credential: a call that ran out of time or was denied says nothing about it. */
+function answered(err: unknown): boolean {
+  return !(err instanceof OutOfTime || err instanceof StillDenied || err instanceof ExplicitlyDenied);
 }

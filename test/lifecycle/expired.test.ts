@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CreateServiceSpecificCredentialCommand, IAMClient } from '@aws-sdk/client-iam';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -265,6 +266,29 @@ describe('RESET_IN_PLACE rotation (the construct refuses it with expiresAfter; e
     const deleted = await d.send('Delete', keyProps(user, secret), created.PhysicalResourceId);
     expect(deleted.Status).toBe('SUCCESS');
     expect(mine(user).map((c) => c.ServiceSpecificCredentialId)).toEqual(other ? [other] : []);
+  });
+
+  test('createSecret delivered twice at once: each renews, and the key whose value came second goes, even when IAM would refuse to reset it', async () => {
+    const user = d.user();
+    const secret = d.secret('RESET_IN_PLACE');
+    const created = await d.send('Create', keyProps(user, secret));
+    world.localAws.advanceClock(31 * DAY);
+    const token = randomUUID();
+    world.localAws.startRotation(secret, token);
+    // The first delivery's value reaches Secrets Manager last; a reset, were one tried, is refused.
+    world.localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', delayMs: 1_500 });
+    world.localAws.inject({ service: 'iam', operation: 'ResetServiceSpecificCredential', error: { code: 'InvalidInput', status: 400, message: 'refused' } });
+
+    const steps = await Promise.all([d.step(secret, token, 'createSecret'), d.step(secret, token, 'createSecret')]);
+    world.localAws.clearFaults();
+
+    expect(steps.map((s) => s.threw)).toEqual([false, false]);
+    expect(world.localAws.calls.filter((c) => c.operation === 'ResetServiceSpecificCredential')).toEqual([]);
+    expect(d.currentAccepted(secret)).toBe(true);
+    expect(mine(user).map((c) => c.ServiceSpecificCredentialId)).toEqual([d.current(secret).serviceSpecificCredentialId]);
+    for (const step of ['setSecret', 'testSecret', 'finishSecret']) expect((await d.step(secret, token, step)).threw).toBe(false);
+    expect((await d.send('Delete', keyProps(user, secret), created.PhysicalResourceId)).Status).toBe('SUCCESS');
+    expect(mine(user)).toEqual([]);
   });
 });
 
