@@ -24,10 +24,10 @@ const API_KEY_SERVICES = new Set(['bedrock.amazonaws.com', 'logs.amazonaws.com',
 const LIMIT_PER_SERVICE = 2;
 
 /**
- * A service control policy or permissions boundary on CreateServiceSpecificCredential, as organisations write them:
- * an Allow with conditions on `iam:ServiceSpecificCredentialAgeDays` (NumericLessThanEquals, which a request without
- * CredentialAgeDays does not match) and `iam:ServiceSpecificCredentialServiceName`. A request outside them is denied
- * explicitly, as AWS words it.
+ * A service control policy or permissions boundary with Deny statements on CreateServiceSpecificCredential, as
+ * deny-list organisations write them: `NumericGreaterThan` on `iam:ServiceSpecificCredentialAgeDays` together with
+ * `Null` (a request without CredentialAgeDays, which the numeric operator does not match), and `StringNotEquals` on
+ * `iam:ServiceSpecificCredentialServiceName`. A request they match is denied explicitly, as AWS words it.
  */
 export interface CreatePolicy {
   readonly type: DenyingPolicy;
