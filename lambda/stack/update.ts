@@ -51,6 +51,8 @@ async function converge(
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     credential = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
     if (!credential || daysValid(credential) !== ageDays(props)) return replace(ctx, resource, oldProps, props, requestId);
+    // No replacement after all: what a change of strategy ends (see tidy), it ends here.
+    if (strategyChanged(oldProps, props)) await resource.record?.endRotation(physicalId);
   }
   if (plan.reset && !(await holdsValue(ctx, oldProps, props, id, physicalId))) {
     credential = await renew(ctx, resource, oldProps, props, requestId);
@@ -82,7 +84,7 @@ async function tidy({ physicalId, record, id }: Resource, plan: UpdatePlan, oldP
   if (!record) return;
   // A rotation in progress for another strategy, or for none, would finish with a credential no one asks for. (A
   // replacement ends it when it writes the new credential; the old resource keeps what it staged until its DELETE.)
-  if (!plan.replace && (oldProps.RotationStrategy ?? '') !== (props.RotationStrategy ?? '')) await record.endRotation(physicalId);
+  if (!plan.replace && strategyChanged(oldProps, props)) await record.endRotation(physicalId);
   // The pair's older credential has no use once the pair ends, and a replacement for the same user and service needs
   // its slot. A replacement for another user keeps it: the old resource stays whole until its own DELETE.
   const sameSlot = oldProps.UserName === props.UserName && oldProps.ServiceName === props.ServiceName;
@@ -186,6 +188,10 @@ async function leave(ctx: Context, physicalId: string, oldProps: Props, props: P
   const left = await ownershipIfOurs(ctx, oldProps.SecretArn);
   const kept = new Set((await Ownership.load(ctx, props.SecretArn)).of(physicalId).map((o) => o.credentialId));
   for (const owned of left?.of(physicalId) ?? []) await (kept.has(owned.credentialId) ? left!.forget(owned) : left!.retire(owned));
+}
+
+function strategyChanged(oldProps: Props, props: Props): boolean {
+  return (oldProps.RotationStrategy ?? '') !== (props.RotationStrategy ?? '');
 }
 
 /** Whether a recorded credential was issued for these properties' user, service and age (an unknown age matches any). */

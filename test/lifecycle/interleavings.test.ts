@@ -115,6 +115,10 @@ describe('seeds the generator found, shrunk', () => {
     ['a pair re-created after its current credential was deleted, while another actor holds a slot', scenario('ALTERNATING',
       [{ kind: 'update', changes: [{ reset: true }] }, stackStep, { kind: 'deleteOutOfBand', stage: 'AWSCURRENT' }, stackStep,
         { kind: 'update', changes: [{ reset: true }] }, { kind: 'other', op: 'create' }])],
+    ['a rotation started during a replacement (ALTERNATING and an age) that failed for want of a slot: its rollback ends it (seed 34)',
+      scenario('none', [{ kind: 'other', op: 'create' }, { kind: 'update', changes: [{ strategy: 'ALTERNATING' }, { ageDays: '30' }] },
+        { kind: 'rotate' }, stackStep, stackStep, { kind: 'retryRotation' }, { kind: 'update', changes: [{ status: 'Active' }] }],
+      { service: 'bedrock.amazonaws.com', status: 'Active', ageDays: 'none' })],
   ])('%s', (_, s) => expectHolds(s));
 });
 
@@ -144,6 +148,14 @@ describe('expiry: IAM\'s clock passes an API key\'s ExpirationDate between stack
       key('none', 'Active', [{ kind: 'clock', days: 91 }, { kind: 'update', changes: [{ strategy: 'RESET_IN_PLACE' }] }, stackStep, stackStep,
         { kind: 'update', changes: [{ ageDays: 'none' }], failLater: true }, { kind: 'rotate' }, ok, { kind: 'throttle', times: 1 }, stackStep,
         { kind: 'rotate' }, { kind: 'deleteOutOfBand', stage: 'AWSPREVIOUS' }])],
+    ['RESET_IN_PLACE: a rotation whose reset came before the clock moved, finished after it (seeds 8 and 42)',
+      key('RESET_IN_PLACE', 'Active', [{ kind: 'rotate' }, ok, ok, ok, { kind: 'retryRotation' }, { kind: 'clock', days: 31 }, ok])],
+    ['RESET_IN_PLACE switched to ALTERNATING while its rotation, reset before the key expired, is in progress (seed 5)',
+      key('RESET_IN_PLACE', 'Active', [{ kind: 'rotate' }, ok, { kind: 'clock', days: 91 }, { kind: 'update', changes: [{ strategy: 'ALTERNATING' }] },
+        stackStep, ok, { kind: 'retryRotation' }, { kind: 'fault', service: 'iam', operation: 'CreateServiceSpecificCredential' }])],
+    ['a replacement rolled back after the pair expired: the staged key is made current again, expired (seed 13)',
+      key('ALTERNATING', 'Active', [{ kind: 'rotate' }, ok, { kind: 'clock', days: 91 }, { kind: 'update', changes: [{ user: 'b' }], failLater: true },
+        ok, ok, { kind: 'rotate' }])],
     ['a key staged before the clock passed its expiry is let go at finishSecret; the next rotation renews (probe, sample seed 1)',
       key('ALTERNATING', 'Active', [{ kind: 'rotate' }, ok, expire])],
     ['a replacement of an expired key, rolled back: the expired key is current again', key('ALTERNATING', 'Active',

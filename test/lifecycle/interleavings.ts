@@ -235,10 +235,12 @@ class Runner {
   /** The current credential was deleted out of band; only a stack update that writes a new value repairs it. */
   private damaged = false;
   /**
-   * AWSCURRENT was written since IAM's clock last moved, by a rotation or by a stack update that asked for a new value:
-   * its key must not have expired. Otherwise an expired current key is allowed (nothing renews a key between them).
+   * A stack update that asked for a new value succeeded since IAM's clock last moved: the current key must not have
+   * expired (see `mustBeLive`).
    */
   private fresh = true;
+  /** The versions that held a value when IAM's clock last moved. */
+  private valuesAtClock = new Set<string>();
   /** Every credential the handler made, and every one another actor made. */
   private readonly made = new Set<string>();
   private readonly others = new Set<string>();
@@ -311,6 +313,8 @@ class Runner {
       case 'clock':
         this.localAws.advanceClock(action.days * 86_400_000);
         this.fresh = false;
+        this.valuesAtClock = new Set([...this.secrets.values()].flatMap((arn) =>
+          (this.localAws.secret(arn)?.versions ?? []).filter((v) => v.secretString).map((v) => v.id)));
         this.trace.push(`clock +${action.days} days`);
         return true;
       case 'fault':
@@ -478,7 +482,7 @@ class Runner {
       throw new Violation('I2', `${step} made an older value current: version ${currentAfter} in place of ${currentBefore}`);
     }
     if (threw) rotation.failed = true;
-    else if (++rotation.next === STEPS.length) this.rotationDone(rotation);
+    else if (++rotation.next === STEPS.length) this.rotation = undefined;
     return true;
   }
 
@@ -593,19 +597,10 @@ class Runner {
       if (threw) {
         const pending = this.versionWith(this.rotation!.secretArn, 'AWSPENDING');
         // A retried token may be refused only when it no longer holds AWSPENDING: nothing then blocks a new rotation.
-        if (retried && pending?.id !== token) {
-          this.rotation = undefined;
-          return;
-        }
+        if (retried && pending?.id !== token) break;
         throw new Violation('I2', `rotation ${short(token)} could not finish: ${step} failed\n${this.lastOutput}`);
       }
     }
-    this.rotationDone(this.rotation!);
-  }
-
-  /** A rotation that finished made a live key current (RESET_IN_PLACE renews an expired one; ALTERNATING issues a new one). */
-  private rotationDone(rotation: InFlightRotation): void {
-    if (!this.op && rotation.secretArn === this.deployed?.props.SecretArn) this.fresh = true;
     this.rotation = undefined;
   }
 
@@ -668,11 +663,21 @@ class Runner {
       if (c.UserName !== props.UserName || c.ServiceName !== props.ServiceName) {
         throw new Violation('I1', `AWSCURRENT holds a credential of ${c.UserName} for ${c.ServiceName}; the stack asks for ${props.UserName}, ${props.ServiceName}`);
       }
-      if (c.Status === 'Expired' && this.fresh) {
-        throw new Violation('I1', `AWSCURRENT's credential ${c.ServiceSpecificCredentialId} has expired, though it was written since IAM's clock last moved`);
+      if (c.Status === 'Expired' && this.mustBeLive(props.SecretArn)) {
+        throw new Violation('I1', `AWSCURRENT's credential ${c.ServiceSpecificCredentialId} has expired, though a new value was asked for or written since IAM's clock last moved`);
       }
       if (c.Status !== 'Expired' && c.Status !== props.Status) throw new Violation('I1', `AWSCURRENT's credential is ${c.Status}; the stack asks for ${props.Status}`);
     }
+  }
+
+  /**
+   * Whether the current key must be live: its value was written since IAM's clock last moved (no one writes a value of
+   * an expired key: IAM refuses to reset one, and a new key is live), or a stack update asked for a new value since.
+   * A key written before may have expired since: nothing renews a key between a rotation and the next.
+   */
+  private mustBeLive(secretArn: string): boolean {
+    const current = this.versionWith(secretArn, 'AWSCURRENT');
+    return this.fresh || (current !== undefined && !this.valuesAtClock.has(current.id));
   }
 
   // ----- plumbing -----
