@@ -62,7 +62,8 @@ export interface ServiceSpecificCredentialAttributes {
   readonly serviceCredentialAlias?: string;
 
   /**
-   * When the API key expires, ISO 8601 (empty when it does not expire).
+   * When the API key expires, ISO 8601 (empty when it does not expire). As given: nothing at deploy time reads or
+   * renews an imported key, so when it expires, renew it where it is managed.
    *
    * @default - not known: reading `expirationDate` throws
    */

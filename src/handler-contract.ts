@@ -46,6 +46,12 @@ export const SECRET_TAG = 'cdk-service-specific-credential';
 export const ROTATION_TAG = 'cdk-service-specific-credential:rotation';
 
 /**
+ * The tag that tells a rotation the status the construct asks for (`Active` or `Inactive`), set with the rotation tag:
+ * the status of a key issued in place of an expired one, whose own status IAM no longer shows.
+ */
+export const STATUS_TAG = 'cdk-service-specific-credential:status';
+
+/**
  * The tag CloudFormation itself puts on the resources it creates. Tags with the `aws:` prefix cannot be set by
  * anyone else, so a secret that carries it with the stack's id was created by that stack.
  */

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { IServiceSpecificCredential, ServiceSpecificCredentialAttributes } from './credential-base';
 import { CredentialService, CredentialStatus } from './credential-service';
 import { leadSecondsOf, scheduleExpiryAlert } from './expiry-alert';
-import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG } from './handler-contract';
+import { CredentialResourceProperties, RESOURCE_TYPE, ROTATION_TAG, STATUS_TAG } from './handler-contract';
 import { ImportedServiceSpecificCredential } from './imported-credential';
 import { checkKeyRegion } from './key-grants';
 import { KeyedSecret } from './keyed-secret';
@@ -345,8 +345,10 @@ function secretResource(credential: Construct, props: ServiceSpecificCredentialP
     props.encryptionKey.grant(principal, 'kms:CreateGrant', 'kms:DescribeKey');
   }
   if (strategy) {
-    // A rotation has no resource properties: the secret tells it the strategy.
+    // A rotation has no resource properties: the secret tells it the strategy, and the status of a key it issues in
+    // place of an expired one.
     secret.tags.setTag(ROTATION_TAG, strategy);
+    secret.tags.setTag(STATUS_TAG, props.status ?? CredentialStatus.ACTIVE);
   } else {
     suppress(secret, {
       id: 'AwsSolutions-SMG4',

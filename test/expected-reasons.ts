@@ -14,3 +14,11 @@ export const KMS_HINT = 'KMS denied the secret\'s key: its key policy must allow
 
 /** Text to match literally inside a regular expression. */
 export const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** What a Create that a policy denied explicitly says after AWS's message: the condition keys and the fix. */
+export const CREATE_DENIED_FIX = 'A service control policy or permissions boundary may limit iam:ServiceSpecificCredentialAgeDays (set expiresAfter '
+  + 'within the age it allows; a credential without expiresAfter exceeds any limit) or iam:ServiceSpecificCredentialServiceName (use a service '
+  + 'it allows). Nothing was created';
+
+/** The end of the reason for any other call a policy denied explicitly. */
+export const EXPLICIT_DENY_FIX = 'Change the policy AWS names, or what the handler asks of it, then retry';

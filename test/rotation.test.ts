@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CredentialService, RotationStrategy, ServiceSpecificCredential, ServiceSpecificCredentialProps } from '../src';
+import { CredentialService, CredentialStatus, RotationStrategy, ServiceSpecificCredential, ServiceSpecificCredentialProps } from '../src';
 
 // What the construct synthesizes for rotation, and the rotation options it refuses, through real aws-cdk-lib synthesis.
 
@@ -36,17 +36,30 @@ test('a schedule on the stack\'s one handler, after the first value is stored, w
   ]));
   expect(id).toMatch(/^C0Rotation/);
   template.hasResourceProperties('AWS::SecretsManager::Secret', {
-    Tags: Match.arrayWith([{ Key: 'cdk-service-specific-credential:rotation', Value: 'ALTERNATING' }]),
+    Tags: Match.arrayWith([
+      { Key: 'cdk-service-specific-credential:rotation', Value: 'ALTERNATING' },
+      { Key: 'cdk-service-specific-credential:status', Value: 'Active' },
+    ]),
   });
   template.hasResourceProperties('Custom::ServiceSpecificCredential', { RotationStrategy: 'ALTERNATING' });
   // Rotation adds no grant of its own: the handler moves staging labels for the ownership record anyway.
   template.resourceCountIs('AWS::IAM::Policy', 1);
 });
 
+test('the secret tells a rotation the status asked for: the status of a key it issues in place of an expired one', () => {
+  const { template } = synth({ status: CredentialStatus.INACTIVE });
+
+  template.hasResourceProperties('AWS::SecretsManager::Secret', {
+    Tags: Match.arrayWith([{ Key: 'cdk-service-specific-credential:status', Value: 'Inactive' }]),
+  });
+});
+
 test('without rotation, nothing of it is in the template; the labels of the ownership record move all the same', () => {
   const { template } = synth({ rotation: undefined });
   template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
   template.resourceCountIs('AWS::Lambda::Permission', 0);
+  const tags = Object.values<any>(template.findResources('AWS::SecretsManager::Secret')).flatMap((r) => r.Properties.Tags ?? []);
+  expect(tags.map((t: { Key: string }) => t.Key).filter((k: string) => k.startsWith('cdk-service-specific-credential:'))).toEqual([]);
   template.hasResourceProperties('AWS::IAM::Policy', {
     PolicyDocument: {
       Statement: Match.arrayWith([{

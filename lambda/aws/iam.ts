@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { Pace } from './pace';
 import { Budget, Retry, isAccessDenied, isTransient, withRetry } from './retry';
-import { LimitReached, UnknownUser, UnsupportedService, errorCode } from '../logic/errors';
+import { CreateDenied, ExplicitlyDenied, LimitReached, UnknownUser, UnsupportedService, errorCode } from '../logic/errors';
 
 // Every call passes UserName: without it IAM acts on the caller's own user, i.e. this Lambda's role session.
 //
@@ -55,6 +55,7 @@ export class Iam {
           + 'A replacement (a new user, service or expiresAfter) needs a free slot: the new credential is created before the old one is deleted', { cause: err });
       }
       if (notSupported(err)) throw unsupported(userName, serviceName, err);
+      if (err instanceof ExplicitlyDenied) throw createDenied(userName, serviceName, ageDays, err);
       if (err instanceof UnknownUser && !waitForUser) {
         throw new UnknownUser(`IAM user '${userName}' does not exist. The stack imports it (iam.User.fromUserName or fromUserArn), so it `
           + 'must exist before the deployment: check its name, and for a user with a path, use fromUserArn with the full ARN', { cause: err });
@@ -151,6 +152,19 @@ export class Iam {
     }
     return unsupported(userName, serviceName, cause);
   }
+}
+
+/**
+ * Organisations restrict these credentials on Create with two condition keys, which AWS's message may not name: the
+ * reason names both, with what this request asked for, and AWS's own message (the policy's type and ARN).
+ */
+function createDenied(userName: string, serviceName: string, ageDays: number | undefined, cause: ExplicitlyDenied): CreateDenied {
+  const asked = ageDays === undefined ? 'without CredentialAgeDays (a credential that never expires)' : `with CredentialAgeDays ${ageDays}`;
+  return new CreateDenied(`iam:CreateServiceSpecificCredential for IAM user '${userName}' and ${serviceName} ${asked} was denied by an explicit `
+    + `deny, which waiting does not lift: ${errorCode(cause.lastError)}: ${(cause.lastError as Error).message}. A service control policy or `
+    + 'permissions boundary may limit iam:ServiceSpecificCredentialAgeDays (set expiresAfter within the age it allows; a credential '
+    + 'without expiresAfter exceeds any limit) or iam:ServiceSpecificCredentialServiceName (use a service it allows). Nothing was created',
+  { cause });
 }
 
 /** The code IAM's model declares for an unsupported service (real IAM answers NoSuchEntity instead). */

@@ -1,5 +1,5 @@
 import { Pace, isThrottling } from './pace';
-import { OutOfTime, StillDenied, errorCode } from '../logic/errors';
+import { ExplicitlyDenied, OutOfTime, StillDenied, errorCode } from '../logic/errors';
 
 /** How long a request may keep trying. */
 export interface Budget {
@@ -27,6 +27,21 @@ export function isTransient(err: unknown): boolean {
 /** A freshly attached policy answers AccessDenied until IAM has propagated it. */
 export function isAccessDenied(err: unknown): boolean {
   return errorCode(err) === 'AccessDenied';
+}
+
+/**
+ * An AccessDenied that AWS says comes from an explicit deny: a service control policy, a permissions boundary, a Deny
+ * statement. The one decision the handler takes by an error's wording, because AWS documents this wording as the way
+ * to tell the two denials apart (IAM User Guide, "Troubleshoot access denied error messages": an explicit denial says
+ * "with an explicit deny in a <policy type>", an implicit one "because no <policy type> policy allows the <action>
+ * action"; an SCP's may say "due to an explicit deny" even when implicit, which no wait lifts either). It is safe both
+ * ways: a denial worded otherwise (a service without the format, a new wording) is retried for the window as before and
+ * then fails as StillDenied, so a rewording costs the 60-second wait, never another outcome; and an explicit deny
+ * lasts until someone changes the policy, so waiting for it only hides the reason (unless that change happens during
+ * the deployment, when the deployment's retry succeeds).
+ */
+export function isExplicitDeny(err: unknown): boolean {
+  return isAccessDenied(err) && /\bexplicit deny\b/i.test((err as Error).message ?? '');
 }
 
 const FIRST_DELAY_MS = 500;
@@ -90,6 +105,7 @@ export async function withRetry<T>(
       if (budget.signal.aborted) throw new OutOfTime(operation, calls, lastError);
       const retry = retryable(err);
       if (!retry) throw err;
+      if (isExplicitDeny(err)) throw new ExplicitlyDenied(operation, err);
       lastError = err;
       // A throttle says nothing about the denial: the window keeps counting across it, the pace's waits included.
       if (pace && isThrottling(err)) {

@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
-import { OutOfTime, StillDenied, UserError, errorCode } from './errors';
+import { ExplicitlyDenied, OutOfTime, StillDenied, UserError, errorCode } from './errors';
 import { failedCreateId } from './physical-id';
 
 // What CloudFormation (or Secrets Manager) is told: the answer's shape, and the reason an error gives the user.
@@ -41,6 +41,7 @@ export function reasonOf(err: unknown, aborted: boolean, subject: string): strin
       + `${(err as Error).message}. ${hint(last)}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
   }
   if (err instanceof StillDenied) return `${err.message}. ${hint(err.lastError)}`.trim();
+  if (err instanceof ExplicitlyDenied) return `${err.message}. Change the policy AWS names, or what the handler asks of it, then retry`;
   const message = (err as Error).message ?? '';
   return `${errorCode(err)}: ${message}`;
 }

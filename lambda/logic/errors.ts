@@ -44,6 +44,18 @@ export class OutOfTime extends Error {
   }
 }
 
+/** A policy refused to let IAM create the credential: a message that names the call, the condition keys and the fix. */
+export class CreateDenied extends UserError {}
+
+/** Access was denied by an explicit deny (a service control policy, a permissions boundary, a Deny statement): no wait lifts it. */
+export class ExplicitlyDenied extends Error {
+  constructor(public readonly operation: string, public readonly lastError: unknown) {
+    super(`${operation} was denied by an explicit deny, which waiting does not lift: ${errorCode(lastError)}: ${(lastError as Error).message}`,
+      { cause: lastError });
+    this.name = 'ExplicitlyDenied';
+  }
+}
+
 /** Access was still denied after the window in which a new policy takes effect. */
 export class StillDenied extends Error {
   constructor(public readonly operation: string, public readonly attempts: number, deniedMs: number, public readonly lastError: unknown) {

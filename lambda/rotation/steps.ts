@@ -1,4 +1,4 @@
-import { ROTATION_TAG, type RotationStrategyName } from '../../src/handler-contract';
+import { ROTATION_TAG, STATUS_TAG, type RotationStrategyName } from '../../src/handler-contract';
 import { UserError } from '../logic/errors';
 import type { Context } from '../shared/context';
 import { Ownership } from '../shared/ownership';
@@ -36,7 +36,7 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
   }
   switch (step) {
     case 'createSecret':
-      await stage(ctx, record, token, strategyOf(record.tags[ROTATION_TAG]));
+      await stage(ctx, record, token, strategyOf(record.tags[ROTATION_TAG]), statusOf(record.tags[STATUS_TAG]));
       return;
     case 'setSecret':
       // IAM issued the credential in createSecret: it works from that moment, there is nothing to set.
@@ -55,4 +55,9 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
 
 function strategyOf(tag: string | undefined): RotationStrategyName {
   return tag === 'RESET_IN_PLACE' ? 'RESET_IN_PLACE' : 'ALTERNATING';
+}
+
+/** A secret deployed before the tag existed asks for what a new credential is: Active. */
+function statusOf(tag: string | undefined): 'Active' | 'Inactive' {
+  return tag === 'Inactive' ? 'Inactive' : 'Active';
 }

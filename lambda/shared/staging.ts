@@ -1,6 +1,7 @@
 import type { ServiceSpecificCredential, ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import type { Context } from './context';
 import { Owned, Ownership } from './ownership';
+import { createInPlaceOf, hasExpired } from './renewal';
 import type { RotationStrategyName } from '../../src/handler-contract';
 import { AlreadyWritten, LimitReached, NoSlot, UserError, errorCode } from '../logic/errors';
 import { StoredCredential, credentialFromDocument, daysValid, readCredential, resourceOf, secretDocument, secretOf } from '../logic/secret-value';
@@ -18,10 +19,10 @@ import { StoredCredential, credentialFromDocument, daysValid, readCredential, re
  * @returns undefined when the current credential no longer exists: the stack issues a new one in its place
  */
 export async function rotateNow(
-  ctx: Context, secretArn: string, token: string, resetSerial: string, resourceId: string,
+  ctx: Context, secretArn: string, token: string, resetSerial: string, resourceId: string, status: Status,
 ): Promise<StoredCredential | undefined> {
   const record = await Ownership.load(ctx, secretArn);
-  const issued = await stage(ctx, record, token, 'ALTERNATING', resetSerial, resourceId);
+  const issued = await stage(ctx, record, token, 'ALTERNATING', status, resetSerial, resourceId);
   if (!issued) return undefined;
   try {
     await finish(ctx, record, token);
@@ -53,13 +54,18 @@ export async function finish(ctx: Context, record: Ownership, token: string): Pr
   await record.unstage(token);
 }
 
+/** The status a new credential gets. */
+export type Status = 'Active' | 'Inactive';
+
 /**
  * createSecret: a new value for the token's version, unless a repeated call finds it written.
+ * @param status what the stack asks for: the status of a key issued in place of an expired one, whose own status IAM no
+ * longer shows
  * @param resourceId the resource the stack says is rotating; a scheduled rotation rotates whichever holds AWSCURRENT
  * @returns the credential the token's version holds; undefined when the current credential no longer exists
  */
 export async function stage(
-  ctx: Context, record: Ownership, token: string, strategy: RotationStrategyName, resetSerial?: string, resourceId?: string,
+  ctx: Context, record: Ownership, token: string, strategy: RotationStrategyName, status: Status, resetSerial?: string, resourceId?: string,
 ): Promise<StoredCredential | undefined> {
   // A repeated call finds its value written. A value whose record has moved on was superseded by a stack update: the
   // token lets go of AWSPENDING and fails, and the next rotation starts afresh; running again would issue a second value
@@ -85,21 +91,40 @@ export async function stage(
   const document = (await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: now.versionId }))?.document;
   const serial = resetSerial ?? readCredential(document)?.ResetSerial ?? '0';
   const documentOf = (c: ServiceSpecificCredential) => secretDocument(c, serial, now.resourceId);
+  if (strategy === 'RESET_IN_PLACE' && hasExpired(live)) return renewInPlace(ctx, record, now, live, status, documentOf, token);
   if (strategy === 'RESET_IN_PLACE') {
     const credential = await ctx.iam.reset(ctx.budget, now.userName, now.credentialId);
     ctx.remember(secretOf(credential));
     // Current at once, not after testSecret: the reset has already ended the old value.
-    return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT');
+    return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT', true);
   }
-  const credential = await issueSecond(ctx, record, now, live);
+  const credential = await issueSecond(ctx, record, now, live, status);
   return write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSPENDING');
+}
+
+/**
+ * RESET_IN_PLACE of an expired key, which IAM cannot reset: a new key of the same age is current at once, as a reset's
+ * value would be, and the expired one goes. The resource keeps one key, as RESET_IN_PLACE promises.
+ */
+async function renewInPlace(
+  ctx: Context, record: Ownership, now: Owned, live: ServiceSpecificCredentialMetadata, status: Status,
+  documentOf: (c: ServiceSpecificCredential) => string, token: string,
+): Promise<StoredCredential> {
+  ctx.log(`credential ${now.credentialId} of IAM user '${now.userName}' has expired and cannot be reset: a new key of the same age replaces it`);
+  const credential = await withStatus(ctx, await createInPlaceOf(ctx, record, now, daysValid(live)), status);
+  const written = await write(ctx, record, credential, documentOf, now.resourceId, token, 'AWSCURRENT');
+  // Another delivery's key won: it retires the expired one.
+  if (written.ServiceSpecificCredentialId === credential.ServiceSpecificCredentialId) await record.retire(now);
+  return written;
 }
 
 /**
  * ALTERNATING: the resource's older credential goes (and any a rotation staged), and a new one takes its slot. The
  * current one stays current (and working) until finishSecret, and previous (still working) until the next rotation.
  */
-async function issueSecond(ctx: Context, record: Ownership, now: Owned, live: ServiceSpecificCredentialMetadata): Promise<ServiceSpecificCredential> {
+async function issueSecond(
+  ctx: Context, record: Ownership, now: Owned, live: ServiceSpecificCredentialMetadata, status: Status,
+): Promise<ServiceSpecificCredential> {
   for (const owned of record.of(now.resourceId)) if (owned.credentialId !== now.credentialId) await record.retire(owned);
   let credential: ServiceSpecificCredential;
   try {
@@ -110,12 +135,18 @@ async function issueSecond(ctx: Context, record: Ownership, now: Owned, live: Se
       + `of IAM user '${now.userName}' for ${now.serviceName} may exist: ${err.message}`, { cause: err });
   }
   ctx.remember(secretOf(credential));
-  if (live.Status !== 'Inactive') return credential;
+  // An expired key's own status is gone (IAM shows Expired): the new one gets the status the stack asks for.
+  return withStatus(ctx, credential, hasExpired(live) ? status : live.Status as Status);
+}
+
+/** A credential IAM just issued (Active), deactivated when asked; one that cannot be is deleted, since no one holds its secret. */
+async function withStatus(ctx: Context, credential: ServiceSpecificCredential, status: Status): Promise<ServiceSpecificCredential> {
+  if (status !== 'Inactive') return credential;
   const id = credential.ServiceSpecificCredentialId!;
   try {
-    await ctx.iam.setStatus(ctx.budget, now.userName, id, 'Inactive', true);
+    await ctx.iam.setStatus(ctx.budget, credential.UserName!, id, 'Inactive', true);
   } catch (err) {
-    await discard(ctx, now.userName, id, err);
+    await discard(ctx, credential.UserName!, id, err);
     throw err;
   }
   // What the stack compares with the status it asks for: Create answered Active.
@@ -124,17 +155,18 @@ async function issueSecond(ctx: Context, record: Ownership, now: Owned, live: Se
 
 /**
  * Stores a value under the token; a credential whose value cannot be stored is deleted.
+ * @param reset the value is a reset of the resource's credential; otherwise IAM issued a new credential for it
  * @returns the credential the token's version holds: this one, or the one another call of this step wrote first
  */
 async function write(
   ctx: Context, record: Ownership, credential: ServiceSpecificCredential, documentOf: (c: ServiceSpecificCredential) => string, owner: string,
-  token: string, label: 'AWSCURRENT' | 'AWSPENDING',
+  token: string, label: 'AWSCURRENT' | 'AWSPENDING', reset = false,
 ): Promise<StoredCredential> {
   try {
     await record.write(credential, documentOf(credential), owner, token, label);
     return credential;
   } catch (err) {
-    if (err instanceof AlreadyWritten && label === 'AWSCURRENT') {
+    if (err instanceof AlreadyWritten && reset) {
       // RESET_IN_PLACE delivered twice at once: the other delivery stored its value first, and which of the two resets
       // came last is unknown, so either value may be dead. The credential is the resource's only one and stays: one
       // more reset gives a value known to be live, current under a version of its own; the token lets go.
@@ -145,6 +177,7 @@ async function write(
       throw new UserError(`Another delivery of this step wrote version ${token} of secret ${record.secretArn} at the same time; the `
         + 'credential was reset once more and its value is current under a new version. The next rotation starts afresh');
     }
+    // A new credential whose version another delivery wrote first: no one will ever hold its value.
     await discard(ctx, credential.UserName!, credential.ServiceSpecificCredentialId!, err);
     if (!(err instanceof AlreadyWritten)) throw err;
     return credentialFromDocument((await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: token }))!.document!);
@@ -168,11 +201,14 @@ export async function test(ctx: Context, record: Ownership, token: string, askIa
     throw new UserError(`Version ${token} of secret ${record.secretArn} holds no credential's newest value: createSecret has not `
       + 'finished, or a stack update has issued a newer value since');
   }
-  if (askIam && !(await ctx.iam.find(ctx.budget, staged.userName, staged.serviceName, staged.credentialId, false))) {
-    // Deleted outside the rotation: this token can never finish, and would block every later rotation while it holds
-    // AWSPENDING. It lets go, so that the next rotation starts afresh.
+  const found = askIam ? await ctx.iam.find(ctx.budget, staged.userName, staged.serviceName, staged.credentialId, false) : undefined;
+  if (askIam && (!found || hasExpired(found))) {
+    // Deleted outside the rotation, or expired before it became current (a rotation left unfinished for longer than the
+    // key's age): this token can never finish, and would block every later rotation while it holds AWSPENDING. It lets
+    // go, so that the next rotation starts afresh.
     await record.retire(staged);
-    throw new UserError(`Credential ${staged.credentialId} staged in version ${token} of secret ${record.secretArn} no longer exists; the next rotation issues a new one`);
+    throw new UserError(`Credential ${staged.credentialId} staged in version ${token} of secret ${record.secretArn} `
+      + `${found ? 'expired before it became current' : 'no longer exists'}; the next rotation issues a new one`);
   }
   return {
     ServiceSpecificCredentialId: staged.credentialId, UserName: staged.userName, ServiceName: staged.serviceName, ResourceId: staged.resourceId,

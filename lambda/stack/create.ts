@@ -12,8 +12,11 @@ import { discard } from '../shared/staging';
  * else can fail.
  * @param replacing the credential this one replaces, which the secret may hold until the new one is written
  * @param resourceId the physical id to answer: a resource whose credential is gone gets a new one under its own id
+ * @param elsewhere another secret's record of the resource (the one it moves back from, in the rollback of a move)
  */
-export async function onCreate(ctx: Context, props: Props, requestId: string, replacing?: string, resourceId?: string): Promise<Outcome> {
+export async function onCreate(
+  ctx: Context, props: Props, requestId: string, replacing?: string, resourceId?: string, elsewhere?: Ownership,
+): Promise<Outcome> {
   const record = await Ownership.load(ctx, props.SecretArn);
   const stored = await ctx.secrets.read(ctx.budget, props.SecretArn, { VersionStage: 'AWSCURRENT' });
   // A repeated delivery of this CREATE finds its own earlier write, and answers with it instead of creating again.
@@ -27,11 +30,13 @@ export async function onCreate(ctx: Context, props: Props, requestId: string, re
     // A repeated delivery of this CREATE finds the limit filled by the credential its first delivery made.
     const earlier = err instanceof LimitReached ? await earlierDelivery(ctx, props, requestId) : undefined;
     if (earlier) return earlier;
-    // A resource whose current credential is gone issues a new one in its place; the slot it needs may be held by its
-    // own older credential (the previous one of a pair), which gives way.
-    const older = resourceId ? record.of(resourceId).filter((o) => o.userName === props.UserName && o.serviceName === props.ServiceName) : [];
+    // A resource whose current credential is gone (or expired) issues a new one in its place; the slot it needs may be
+    // held by its own older credential (the previous one of a pair, or one a rotation staged), which gives way.
+    const records = elsewhere && elsewhere !== record ? [record, elsewhere] : [record];
+    const older = records.flatMap((r) => (resourceId ? r.of(resourceId) : [])
+      .filter((o) => o.userName === props.UserName && o.serviceName === props.ServiceName).map((owned) => ({ r, owned })));
     if (!(err instanceof LimitReached) || !older.length) throw err;
-    for (const owned of older) await record.retire(owned);
+    for (const { r, owned } of older) await r.retire(owned);
     credential = await create();
   }
   ctx.remember(secretOf(credential));

@@ -3,12 +3,13 @@ import { Outcome, ageDays, checkNotAnother, mayBeNew } from './common';
 import { onCreate } from './create';
 import type { CredentialResourceProperties as Props } from '../../src/handler-contract';
 import { isNoSuchEntity } from '../aws/iam';
-import { NoSlot } from '../logic/errors';
+import { ExplicitlyDenied, NoSlot, OutOfTime, StillDenied } from '../logic/errors';
 import { isCredentialId } from '../logic/physical-id';
 import { UpdatePlan, planUpdate } from '../logic/plan';
 import { StoredCredential, attributesOf, daysValid, readCredential, resourceOf, secretDocument, secretOf } from '../logic/secret-value';
 import type { Context } from '../shared/context';
 import { Owned, Ownership, ownershipIfOurs } from '../shared/ownership';
+import { hasExpired } from '../shared/renewal';
 import { discard, rotateNow } from '../shared/staging';
 
 // An UPDATE converges on what its properties ask for and changes only what differs: CloudFormation's rollback UPDATE
@@ -35,7 +36,7 @@ export async function onUpdate(ctx: Context, physicalId: string, oldProps: Props
   // A credential deleted out of band (IAM's NoSuchEntity does not say what is missing; a List did) gets a new one in its
   // place, under the same physical id.
   const outcome = await converge(ctx, resource, plan, oldProps, props, requestId)
-    ?? await onCreate(ctx, props, requestId, resource.id, physicalId);
+    ?? await onCreate(ctx, props, requestId, resource.id, physicalId, resource.record);
   if (outcome.physicalId === physicalId && oldProps.SecretArn !== props.SecretArn) await leave(ctx, physicalId, oldProps, props);
   return outcome;
 }
@@ -50,6 +51,8 @@ async function converge(
     // The rollback UPDATE after a failed replacement names the credential that never went away, and it fits.
     credential = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
     if (!credential || daysValid(credential) !== ageDays(props)) return replace(ctx, resource, oldProps, props, requestId);
+    // No replacement after all: what a change of strategy ends (see tidy), it ends here.
+    if (strategyChanged(oldProps, props)) await resource.record?.endRotation(physicalId);
   }
   if (plan.reset && !(await holdsValue(ctx, oldProps, props, id, physicalId))) {
     credential = await renew(ctx, resource, oldProps, props, requestId);
@@ -81,7 +84,7 @@ async function tidy({ physicalId, record, id }: Resource, plan: UpdatePlan, oldP
   if (!record) return;
   // A rotation in progress for another strategy, or for none, would finish with a credential no one asks for. (A
   // replacement ends it when it writes the new credential; the old resource keeps what it staged until its DELETE.)
-  if (!plan.replace && (oldProps.RotationStrategy ?? '') !== (props.RotationStrategy ?? '')) await record.endRotation(physicalId);
+  if (!plan.replace && strategyChanged(oldProps, props)) await record.endRotation(physicalId);
   // The pair's older credential has no use once the pair ends, and a replacement for the same user and service needs
   // its slot. A replacement for another user keeps it: the old resource stays whole until its own DELETE.
   const sameSlot = oldProps.UserName === props.UserName && oldProps.ServiceName === props.ServiceName;
@@ -109,7 +112,7 @@ async function renew(ctx: Context, { physicalId, id }: Resource, oldProps: Props
   // A move to another secret is a reset into it, for a pair too: the pair forms again at the next rotation.
   if (props.RotationStrategy !== 'ALTERNATING' || oldProps.SecretArn !== props.SecretArn) return reset(ctx, props, id, physicalId);
   try {
-    return await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial, physicalId);
+    return await rotateNow(ctx, props.SecretArn, requestId, props.ResetSerial, physicalId, props.Status);
   } catch (err) {
     // Without a free slot for the pair's new credential, the current one gets a new value (a rollback must succeed).
     if (!(err instanceof NoSlot)) throw err;
@@ -118,16 +121,21 @@ async function renew(ctx: Context, { physicalId, id }: Resource, oldProps: Props
   }
 }
 
-/** A new secret value for the credential, stored before anything else can fail; undefined when the credential is gone. */
+/**
+ * A new secret value for the credential, stored before anything else can fail; undefined when the credential is gone or
+ * has expired (an expired key cannot be reset): the caller issues a new one in its place.
+ */
 async function reset(ctx: Context, props: Props, id: string, resourceId: string): Promise<ServiceSpecificCredential | undefined> {
   let credential: ServiceSpecificCredential;
   try {
     credential = await ctx.iam.reset(ctx.budget, props.UserName, id);
   } catch (err) {
-    if (await gone(ctx, props, id, err)) return undefined;
+    if (await goneOrExpired(ctx, props, id, err)) return undefined;
     throw err;
   }
   ctx.remember(secretOf(credential));
+  // Should IAM ever reset an expired key, its new value would be of no use.
+  if (hasExpired(credential)) return undefined;
   const record = await Ownership.load(ctx, props.SecretArn);
   try {
     await record.write(credential, secretDocument(credential, props.ResetSerial, resourceId), resourceId);
@@ -142,8 +150,8 @@ async function reset(ctx: Context, props: Props, id: string, resourceId: string)
 
 /**
  * The status the properties ask for, on every credential of the resource: the previous one of an ALTERNATING pair still
- * works until the next rotation. Only a status the properties changed: an expired API key (status Expired) cannot be
- * activated, and is left alone.
+ * works until the next rotation. Only a status the properties changed. An expired API key is left alone: IAM cannot set
+ * its status, and activating it would not make it work; a new resetSerial (or a rotation) renews it.
  * @returns false when the credential in use no longer exists
  */
 async function setStatus(ctx: Context, { physicalId, id }: Resource, credential: NonNullable<Live>, props: Props): Promise<boolean> {
@@ -153,11 +161,18 @@ async function setStatus(ctx: Context, { physicalId, id }: Resource, credential:
     const found = c === credential ? credential
       : await ctx.iam.find(ctx.budget, (c as Owned).userName, (c as Owned).serviceName, (c as Owned).credentialId, false);
     if (!found || found.Status === props.Status) continue;
+    if (hasExpired(found)) {
+      ctx.log(`credential ${found.ServiceSpecificCredentialId} has expired: its status is left as it is`);
+      continue;
+    }
     try {
       await ctx.iam.setStatus(ctx.budget, found.UserName ?? props.UserName, found.ServiceSpecificCredentialId!, props.Status);
     } catch (err) {
       if (c === credential && await gone(ctx, props, id, err)) return false;
       if (c !== credential && isNoSuchEntity(err)) continue;
+      // It expired after it was listed.
+      if (answered(err) && hasExpired(await ctx.iam.find(ctx.budget, found.UserName ?? props.UserName, found.ServiceName ?? props.ServiceName,
+        found.ServiceSpecificCredentialId!, false))) continue;
       throw err;
     }
   }
@@ -173,6 +188,10 @@ async function leave(ctx: Context, physicalId: string, oldProps: Props, props: P
   const left = await ownershipIfOurs(ctx, oldProps.SecretArn);
   const kept = new Set((await Ownership.load(ctx, props.SecretArn)).of(physicalId).map((o) => o.credentialId));
   for (const owned of left?.of(physicalId) ?? []) await (kept.has(owned.credentialId) ? left!.forget(owned) : left!.retire(owned));
+}
+
+function strategyChanged(oldProps: Props, props: Props): boolean {
+  return (oldProps.RotationStrategy ?? '') !== (props.RotationStrategy ?? '');
 }
 
 /** Whether a recorded credential was issued for these properties' user, service and age (an unknown age matches any). */
@@ -209,4 +228,19 @@ async function currentOwned(ctx: Context, secretArn: string): Promise<{ credenti
 /** Whether `err` means the credential no longer exists: asked of IAM, since its NoSuchEntity wordings are not documented. */
 async function gone(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
   return isNoSuchEntity(err) && !(await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props)));
+}
+
+/**
+ * Whether a reset IAM refused was of a credential that no longer exists, or of a key that has expired: asked of IAM,
+ * since neither its code nor its wording for an expired key is documented.
+ */
+async function goneOrExpired(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
+  if (!answered(err)) return false;
+  const found = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
+  return found ? hasExpired(found) : isNoSuchEntity(err);
+}
+
+/** Whether IAM answered about the credential: a call that ran out of time or was denied says nothing about it. */
+function answered(err: unknown): boolean {
+  return !(err instanceof OutOfTime || err instanceof StillDenied || err instanceof ExplicitlyDenied);
 }

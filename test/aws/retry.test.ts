@@ -1,6 +1,6 @@
 import { Pace } from '../../lambda/aws/pace';
-import { ACCESS_DENIED_WINDOW_MS, Budget, abortableSleep, isAccessDenied, isTransient, withRetry } from '../../lambda/aws/retry';
-import { OutOfTime, StillDenied } from '../../lambda/logic/errors';
+import { ACCESS_DENIED_WINDOW_MS, Budget, abortableSleep, isAccessDenied, isExplicitDeny, isTransient, withRetry } from '../../lambda/aws/retry';
+import { ExplicitlyDenied, OutOfTime, StillDenied } from '../../lambda/logic/errors';
 
 // withRetry on a budget whose sleep only records what it was asked to wait, and whose deadline the test sets. The
 // backoff's jitter is Math.random; every test here pins it to 1, so each wait is the ceiling of its step.
@@ -89,6 +89,23 @@ describe('isTransient and isAccessDenied', () => {
     ['a 403 with another code', false, awsError('InvalidClientTokenId', 403)],
   ])('GIVEN %s WHEN classified THEN isAccessDenied is %s', (_, expected, err) => {
     expect(isAccessDenied(err)).toBe(expected);
+  });
+});
+
+describe('isExplicitDeny: the documented wording of an explicit denial (IAM User Guide, "Troubleshoot access denied error messages")', () => {
+  const user = 'User: arn:aws:sts::123456789012:assumed-role/handler/fn is not authorized to perform: iam:CreateServiceSpecificCredential on resource: arn:aws:iam::123456789012:user/alice';
+  test.each([
+    ['a service control policy, with its ARN', true, awsError('AccessDenied', 403, `${user} with an explicit deny in a service control policy: arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-x`)],
+    ['a permissions boundary', true, awsError('AccessDenied', 403, `${user} with an explicit deny in a permissions boundary`)],
+    ['an identity-based policy', true, awsError('AccessDenied', 403, `${user} with an explicit deny in an identity-based policy`)],
+    ['an SCP in its older wording', true, awsError('AccessDenied', 403, `${user} due to an explicit deny in a Service Control Policy`)],
+    ['Secrets Manager\'s AccessDeniedException', true, awsError('AccessDeniedException', 400, `${user} with an explicit deny in a resource-based policy`)],
+    ['an implicit denial', false, awsError('AccessDenied', 403, `${user} because no identity-based policy allows the iam:CreateServiceSpecificCredential action`)],
+    ['a denial in no documented wording', false, awsError('AccessDenied', 403, 'Access to iam:CreateServiceSpecificCredential is refused by a service control policy.')],
+    ['another code that says explicit deny', false, awsError('ValidationError', 400, 'explicit deny')],
+    ['no message', false, Object.assign(new Error(), { name: 'AccessDenied', message: undefined })],
+  ])('GIVEN %s WHEN classified THEN isExplicitDeny is %s', (_, expected, err) => {
+    expect(isExplicitDeny(err)).toBe(expected);
   });
 });
 
@@ -199,6 +216,33 @@ describe('withRetry', () => {
       expect(thrown).toMatchObject({ operation: 'iam:CreateServiceSpecificCredential', attempts: 11, lastError: denied, cause: denied });
       expect(thrown.message).toBe('iam:CreateServiceSpecificCredential was still denied after 66 s (11 attempts), longer than IAM takes to apply '
         + 'a new policy: AccessDenied: User: arn:aws:sts::123456789012:assumed-role/handler is not authorized');
+    });
+
+    test('GIVEN an explicit deny WHEN run THEN it is thrown at once as ExplicitlyDenied: waiting never turns it into an allow', async () => {
+      // GIVEN
+      const { budget, slept } = fakeBudget();
+      const explicit = awsError('AccessDenied', 403, 'User: arn:aws:sts::123456789012:assumed-role/handler is not authorized to perform: '
+        + 'iam:CreateServiceSpecificCredential on resource: arn:aws:iam::123456789012:user/alice with an explicit deny in a permissions boundary');
+      const { call } = scripted(explicit, 'never');
+
+      // WHEN
+      const thrown = await rejection(withRetry(budget, 'iam:CreateServiceSpecificCredential', retryable, call));
+
+      // THEN
+      expect(call).toHaveBeenCalledTimes(1);
+      expect(slept).toEqual([]);
+      expect(thrown).toBeInstanceOf(ExplicitlyDenied);
+      expect(thrown).toMatchObject({ operation: 'iam:CreateServiceSpecificCredential', lastError: explicit, cause: explicit });
+      expect(thrown.message).toBe('iam:CreateServiceSpecificCredential was denied by an explicit deny, which waiting does not lift: '
+        + `AccessDenied: ${explicit.message}`);
+    });
+
+    test('GIVEN an explicit deny from a call that does not retry denials WHEN run THEN AWS\'s own error is thrown', async () => {
+      const { budget } = fakeBudget();
+      const explicit = awsError('AccessDenied', 403, 'with an explicit deny in a service control policy');
+      const { call } = scripted(explicit);
+
+      await expect(withRetry(budget, 'iam:ListServiceSpecificCredentials', isTransient, call)).rejects.toBe(explicit);
     });
 
     test('GIVEN a denial that ends within the window WHEN run THEN the call\'s result comes back', async () => {

@@ -1,6 +1,6 @@
 import {
-  CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, NoSuchEntityException, ResetServiceSpecificCredentialCommand,
-  UpdateServiceSpecificCredentialCommand,
+  CreateServiceSpecificCredentialCommand, DeleteServiceSpecificCredentialCommand, InvalidInputException, ListServiceSpecificCredentialsCommand,
+  NoSuchEntityException, ResetServiceSpecificCredentialCommand, UpdateServiceSpecificCredentialCommand,
 } from '@aws-sdk/client-iam';
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import 'aws-sdk-client-mock-jest';
@@ -302,6 +302,53 @@ describe('a new status: changed in place', () => {
     // THEN
     expect(iam).not.toHaveReceivedCommand(UpdateServiceSpecificCredentialCommand);
     expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
+  test.each(['Active', 'Inactive'] as const)('GIVEN an expired API key WHEN the status changes to %s THEN IAM is not asked to set it, and the update succeeds', async (status) => {
+    // GIVEN
+    const bedrock = (Status: 'Active' | 'Inactive') => props({ ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: '30', Status });
+    recorded('bedrock.amazonaws.com');
+    given.listed('alice', 'bedrock.amazonaws.com', [{ ...apiKeyCredential('alice', id), Status: 'Expired' }]);
+
+    // WHEN
+    const response = await run(updateEvent(id, bedrock(status === 'Active' ? 'Inactive' : 'Active'), bedrock(status), base()));
+
+    // THEN
+    expect(iam).not.toHaveReceivedCommand(UpdateServiceSpecificCredentialCommand);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
+  test('GIVEN a key that expires between List and Update WHEN its status changes THEN IAM\'s refusal (whatever its code) is followed by a List, and the update succeeds', async () => {
+    // GIVEN
+    const bedrock = (Status: 'Active' | 'Inactive') => props({ ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: '30', Status });
+    recorded('bedrock.amazonaws.com');
+    const key = apiKeyCredential('alice', id);
+    iam.on(ListServiceSpecificCredentialsCommand, { UserName: 'alice', ServiceName: 'bedrock.amazonaws.com' })
+      .resolvesOnce({ ServiceSpecificCredentials: [{ ...key, Status: 'Active' }], IsTruncated: false })
+      .resolves({ ServiceSpecificCredentials: [{ ...key, Status: 'Expired' }], IsTruncated: false });
+    iam.on(UpdateServiceSpecificCredentialCommand).rejects(sdkError(InvalidInputException, 'words nobody decides by', 400));
+
+    // WHEN
+    const response = await run(updateEvent(id, bedrock('Active'), bedrock('Inactive'), base()));
+
+    // THEN
+    expect(iam).toHaveReceivedCommandTimes(UpdateServiceSpecificCredentialCommand, 1);
+    expect(iam).toHaveReceivedCommandTimes(ListServiceSpecificCredentialsCommand, 2);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
+  });
+
+  test('GIVEN a key that is not expired WHEN IAM refuses its status change THEN the update fails with IAM\'s error', async () => {
+    // GIVEN
+    const bedrock = (Status: 'Active' | 'Inactive') => props({ ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: '30', Status });
+    recorded('bedrock.amazonaws.com');
+    given.listed('alice', 'bedrock.amazonaws.com', [{ ...apiKeyCredential('alice', id), Status: 'Active' }]);
+    iam.on(UpdateServiceSpecificCredentialCommand).rejects(sdkError(InvalidInputException, 'refused', 400));
+
+    // WHEN
+    const response = await run(updateEvent(id, bedrock('Active'), bedrock('Inactive'), base()));
+
+    // THEN
+    expect(response).toMatchObject({ Status: 'FAILED', Reason: 'InvalidInput: refused' });
   });
 
   test('GIVEN an expired API key WHEN an update does not change the status THEN it is not re-activated', async () => {

@@ -115,6 +115,51 @@ describe('seeds the generator found, shrunk', () => {
     ['a pair re-created after its current credential was deleted, while another actor holds a slot', scenario('ALTERNATING',
       [{ kind: 'update', changes: [{ reset: true }] }, stackStep, { kind: 'deleteOutOfBand', stage: 'AWSCURRENT' }, stackStep,
         { kind: 'update', changes: [{ reset: true }] }, { kind: 'other', op: 'create' }])],
+    ['a rotation started during a replacement (ALTERNATING and an age) that failed for want of a slot: its rollback ends it (seed 34)',
+      scenario('none', [{ kind: 'other', op: 'create' }, { kind: 'update', changes: [{ strategy: 'ALTERNATING' }, { ageDays: '30' }] },
+        { kind: 'rotate' }, stackStep, stackStep, { kind: 'retryRotation' }, { kind: 'update', changes: [{ status: 'Active' }] }],
+      { service: 'bedrock.amazonaws.com', status: 'Active', ageDays: 'none' })],
+  ])('%s', (_, s) => expectHolds(s));
+});
+
+describe('expiry: IAM\'s clock passes an API key\'s ExpirationDate between stack events and rotation steps', () => {
+  const key = (strategy: Scenario['strategy'], status: Scenario['status'], actions: Action[]): Scenario =>
+    ({ service: 'bedrock.amazonaws.com', ageDays: '30', strategy, status, actions });
+  const expire: Action = { kind: 'clock', days: 31 };
+
+  test.each<[string, Scenario]>([
+    ['no rotation: a status change leaves the expired key alone, a resetSerial renews it', key('none', 'Active',
+      [expire, { kind: 'update', changes: [{ status: 'Inactive' }] }, stackStep, stackStep, { kind: 'update', changes: [{ reset: true }] }, stackStep, stackStep])],
+    ['no rotation: a resetSerial renews an Inactive key Inactive, and its rollback resets the renewed key', key('none', 'Inactive',
+      [expire, { kind: 'update', changes: [{ reset: true }], failLater: true }, stackStep, stackStep])],
+    ['ALTERNATING: a rotation renews an expired Inactive pair with the status the secret\'s tag asks for', key('ALTERNATING', 'Inactive',
+      [...fullRotation, expire, ...fullRotation])],
+    ['RESET_IN_PLACE: a rotation renews the expired key instead of resetting it', key('RESET_IN_PLACE', 'Active', [expire, ...fullRotation])],
+    ['RESET_IN_PLACE: renewed while another actor holds the second slot', key('RESET_IN_PLACE', 'Active',
+      [{ kind: 'other', op: 'create' }, expire, ...fullRotation])],
+    ['RESET_IN_PLACE: createSecret delivered twice at once renews twice; the second key goes, even when a reset of it is refused (seed 42)',
+      key('RESET_IN_PLACE', 'Active', [{ kind: 'fault', service: 'iam', operation: 'ResetServiceSpecificCredential' }, { kind: 'rotate' },
+        { kind: 'clock', days: 91 }, { kind: 'rotationStep', mode: 'concurrent' }, ok, { kind: 'update', changes: [{ status: 'Active' }] },
+        { kind: 'retryRotation' }])],
+    ['a pair moved to another secret, rotated there while its key expired, rolled back: the renewal frees the slot the staged key holds (seed 31337)',
+      key('ALTERNATING', 'Active', [{ kind: 'update', changes: [{ secret: 'two' }], failLater: true }, stackStep, { kind: 'rotate' },
+        { kind: 'clock', days: 16 }, { kind: 'clock', days: 16 }, ok, ok, { kind: 'update', changes: [{ reset: true }] }])],
+    ['a renewal by a rotation between an update and its rollback, then deleted out of band: the rollback finds it gone (seed 3)',
+      key('none', 'Active', [{ kind: 'clock', days: 91 }, { kind: 'update', changes: [{ strategy: 'RESET_IN_PLACE' }] }, stackStep, stackStep,
+        { kind: 'update', changes: [{ ageDays: 'none' }], failLater: true }, { kind: 'rotate' }, ok, { kind: 'throttle', times: 1 }, stackStep,
+        { kind: 'rotate' }, { kind: 'deleteOutOfBand', stage: 'AWSPREVIOUS' }])],
+    ['RESET_IN_PLACE: a rotation whose reset came before the clock moved, finished after it (seeds 8 and 42)',
+      key('RESET_IN_PLACE', 'Active', [{ kind: 'rotate' }, ok, ok, ok, { kind: 'retryRotation' }, { kind: 'clock', days: 31 }, ok])],
+    ['RESET_IN_PLACE switched to ALTERNATING while its rotation, reset before the key expired, is in progress (seed 5)',
+      key('RESET_IN_PLACE', 'Active', [{ kind: 'rotate' }, ok, { kind: 'clock', days: 91 }, { kind: 'update', changes: [{ strategy: 'ALTERNATING' }] },
+        stackStep, ok, { kind: 'retryRotation' }, { kind: 'fault', service: 'iam', operation: 'CreateServiceSpecificCredential' }])],
+    ['a replacement rolled back after the pair expired: the staged key is made current again, expired (seed 13)',
+      key('ALTERNATING', 'Active', [{ kind: 'rotate' }, ok, { kind: 'clock', days: 91 }, { kind: 'update', changes: [{ user: 'b' }], failLater: true },
+        ok, ok, { kind: 'rotate' }])],
+    ['a key staged before the clock passed its expiry is let go at finishSecret; the next rotation renews (probe, sample seed 1)',
+      key('ALTERNATING', 'Active', [{ kind: 'rotate' }, ok, expire])],
+    ['a replacement of an expired key, rolled back: the expired key is current again', key('ALTERNATING', 'Active',
+      [expire, { kind: 'update', changes: [{ user: 'b' }], failLater: true }, stackStep, stackStep])],
   ])('%s', (_, s) => expectHolds(s));
 });
 

@@ -6,7 +6,7 @@ import { synthesize } from './cloudformation';
 import { WarmLambda } from './warm-lambda';
 import { exampleStack } from '../../examples/app';
 import {
-  CLOUDFORMATION_STACK_TAG, RESOURCE_TYPE, ROTATION_TAG, SECRET_TAG, STACK_ID_VARIABLE,
+  CLOUDFORMATION_STACK_TAG, RESOURCE_TYPE, ROTATION_TAG, SECRET_TAG, STACK_ID_VARIABLE, STATUS_TAG,
   type CredentialResourceProperties as Props, type RotationStrategyName,
 } from '../../src/handler-contract';
 import { ResponseCatcher } from '../handler-harness';
@@ -15,12 +15,12 @@ import { LocalAws, StoredSecret, startLocalAws } from '../local-aws';
 // A model-based test of the stack path and the rotation path in any order. fast-check draws bounded random sequences
 // of what CloudFormation and Secrets Manager send (stack CREATE / UPDATE / rollback / cleanup DELETE / stack DELETE,
 // rotation steps by token, each may fail, be delivered twice or be retried later with the same token), out-of-band
-// deletes, another actor's credentials, throttling and faults. Every event runs through the real bundled handler
+// deletes, another actor's credentials, throttling and faults, and IAM's clock moving on, which expires API keys. Every event runs through the real bundled handler
 // against the local AWS, and the invariants I1-I6 are checked after every step. A failing sequence is shrunk to a
 // minimal one and printed with its seed.
 
 export const INVARIANTS = {
-  I1: 'AWSCURRENT holds a value IAM accepts, for the deployed user, service and status',
+  I1: 'AWSCURRENT holds a value IAM accepts, for the deployed user, service and status (an API key may have expired since it was written)',
   I2: 'AWSPENDING only on a version whose token can still finish; rotation never stops for good; finishSecret never promotes an older value',
   I3: 'every credential is deleted by the DELETE of the physical id that owns it, and by nothing else',
   I4: 'a rollback UPDATE succeeds, keeps its physical id and leaves a working AWSCURRENT for the old properties',
@@ -54,6 +54,8 @@ export type Action =
   | { readonly kind: 'deleteOutOfBand'; readonly stage: 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING' }
   | { readonly kind: 'other'; readonly op: 'create' | 'delete' }
   | { readonly kind: 'throttle'; readonly times: number }
+  /** IAM's clock moves on by this many days: API keys of that age or less expire. */
+  | { readonly kind: 'clock'; readonly days: number }
   | { readonly kind: 'fault'; readonly service: 'iam' | 'secretsmanager'; readonly operation: string };
 
 /**
@@ -106,6 +108,8 @@ const actionOf = (service: Scenario['service']): fc.Arbitrary<Action> => fc.oneo
   { arbitrary: fc.constantFrom('create', 'delete').map((op) => ({ kind: 'other', op } as const)), weight: 1 },
   { arbitrary: fc.integer({ min: 1, max: 3 }).map((times) => ({ kind: 'throttle', times } as const)), weight: 1 },
   { arbitrary: fc.constantFrom(...FAULTS).map((f) => ({ kind: 'fault', ...f } as const)), weight: 1 },
+  // Only API keys expire: the ages drawn are 30 and 90 days.
+  { arbitrary: fc.constantFrom(16, 31, 91).map((days) => ({ kind: 'clock', days } as const)), weight: service === 'bedrock.amazonaws.com' ? 3 : 0 },
 );
 
 /** Bounded random scenarios: the first CREATE's properties, then up to `maxActions` actions. */
@@ -230,6 +234,13 @@ class Runner {
   private rotation?: InFlightRotation;
   /** The current credential was deleted out of band; only a stack update that writes a new value repairs it. */
   private damaged = false;
+  /**
+   * A stack update that asked for a new value succeeded since IAM's clock last moved: the current key must not have
+   * expired (see `mustBeLive`).
+   */
+  private fresh = true;
+  /** The versions that held a value when IAM's clock last moved. */
+  private valuesAtClock = new Set<string>();
   /** Every credential the handler made, and every one another actor made. */
   private readonly made = new Set<string>();
   private readonly others = new Set<string>();
@@ -255,7 +266,7 @@ class Runner {
       UserName: this.users.a,
       ServiceName: this.scenario.service,
       Status: this.scenario.status,
-      SecretArn: this.secret('one', this.scenario.strategy),
+      SecretArn: this.secret('one', this.scenario.strategy, this.scenario.status),
       ResetSerial: '0',
       ...(this.scenario.ageDays !== 'none' ? { CredentialAgeDays: this.scenario.ageDays } : {}),
       ...(this.scenario.strategy !== 'none' ? { RotationStrategy: this.scenario.strategy } : {}),
@@ -299,6 +310,13 @@ class Runner {
         });
         this.trace.push(`throttle ${action.times}`);
         return true;
+      case 'clock':
+        this.localAws.advanceClock(action.days * 86_400_000);
+        this.fresh = false;
+        this.valuesAtClock = new Set([...this.secrets.values()].flatMap((arn) =>
+          (this.localAws.secret(arn)?.versions ?? []).filter((v) => v.secretString).map((v) => v.id)));
+        this.trace.push(`clock +${action.days} days`);
+        return true;
       case 'fault':
         // One refusal at a time: two in a row (a value that cannot be stored, then a credential that cannot be deleted)
         // leave a credential whose value no one knows, which the handler reports for a person to delete.
@@ -334,12 +352,12 @@ class Runner {
       }
       if ('secret' in change) {
         const known = this.secrets.has(change.secret);
-        props = { ...props, SecretArn: this.secret(change.secret, props.RotationStrategy ?? 'none') };
+        props = { ...props, SecretArn: this.secret(change.secret, props.RotationStrategy ?? 'none', props.Status) };
         if (!known) newSecrets.push(props.SecretArn);
       }
     }
     // The Secret resource is updated before the custom resource: its rotation tag, and rotation on or off.
-    this.configureSecret(props.SecretArn, props.RotationStrategy ?? 'none');
+    this.configureSecret(props.SecretArn, props.RotationStrategy ?? 'none', props.Status);
     if (JSON.stringify(props) === JSON.stringify(old)) {
       for (const [arn, s] of secretsBefore) Object.assign(this.localAws.secret(arn)!, s);
       return false;
@@ -374,6 +392,8 @@ class Runner {
         op.answered = answer.PhysicalResourceId;
         // Every successful UPDATE makes sure the credential exists (a new one takes the place of one deleted out of band).
         this.damaged = false;
+        // One that asked for a new value (a resetSerial, a new user, service or age) wrote a live key.
+        if (asksNewValue(before.props, op.props)) this.fresh = true;
         op.phase = op.failLater ? 'rollbackSucceeded' : 'cleanup';
         return true;
       }
@@ -396,6 +416,8 @@ class Runner {
         }
         for (const arn of op.newSecrets) this.deleteSecret(arn);
         for (const [arn, s] of op.secretsBefore) Object.assign(this.localAws.secret(arn)!, s);
+        // The old key is current again, as it was: it may have expired meanwhile.
+        this.fresh = false;
         this.op = undefined;
         this.trace.push('  rolled back');
         return true;
@@ -641,8 +663,21 @@ class Runner {
       if (c.UserName !== props.UserName || c.ServiceName !== props.ServiceName) {
         throw new Violation('I1', `AWSCURRENT holds a credential of ${c.UserName} for ${c.ServiceName}; the stack asks for ${props.UserName}, ${props.ServiceName}`);
       }
-      if (c.Status !== props.Status) throw new Violation('I1', `AWSCURRENT's credential is ${c.Status}; the stack asks for ${props.Status}`);
+      if (c.Status === 'Expired' && this.mustBeLive(props.SecretArn)) {
+        throw new Violation('I1', `AWSCURRENT's credential ${c.ServiceSpecificCredentialId} has expired, though a new value was asked for or written since IAM's clock last moved`);
+      }
+      if (c.Status !== 'Expired' && c.Status !== props.Status) throw new Violation('I1', `AWSCURRENT's credential is ${c.Status}; the stack asks for ${props.Status}`);
     }
+  }
+
+  /**
+   * Whether the current key must be live: its value was written since IAM's clock last moved (no one writes a value of
+   * an expired key: IAM refuses to reset one, and a new key is live), or a stack update asked for a new value since.
+   * A key written before may have expired since: nothing renews a key between a rotation and the next.
+   */
+  private mustBeLive(secretArn: string): boolean {
+    const current = this.versionWith(secretArn, 'AWSCURRENT');
+    return this.fresh || (current !== undefined && !this.valuesAtClock.has(current.id));
   }
 
   // ----- plumbing -----
@@ -663,7 +698,7 @@ class Runner {
   }
 
 
-  private secret(name: 'one' | 'two', strategy: RotationStrategyName | 'none'): string {
+  private secret(name: 'one' | 'two', strategy: RotationStrategyName | 'none', status: Props['Status']): string {
     let arn = this.secrets.get(name);
     if (!arn) {
       // A new name each time, as CloudFormation generates one: a deleted secret's name stays taken while it is recoverable.
@@ -676,15 +711,16 @@ class Runner {
         ],
       });
       this.secrets.set(name, arn);
-      this.configureSecret(arn, strategy);
+      this.configureSecret(arn, strategy, status);
     }
     return arn;
   }
 
-  private configureSecret(arn: string, strategy: RotationStrategyName | 'none'): void {
+  /** As the construct tags the secret: the strategy and the status, with rotation only. */
+  private configureSecret(arn: string, strategy: RotationStrategyName | 'none', status: Props['Status']): void {
     const secret = this.localAws.secret(arn)!;
-    secret.tags = secret.tags.filter((t) => t.Key !== ROTATION_TAG);
-    if (strategy !== 'none') secret.tags.push({ Key: ROTATION_TAG, Value: strategy });
+    secret.tags = secret.tags.filter((t) => t.Key !== ROTATION_TAG && t.Key !== STATUS_TAG);
+    if (strategy !== 'none') secret.tags.push({ Key: ROTATION_TAG, Value: strategy }, { Key: STATUS_TAG, Value: status });
     secret.rotationEnabled = strategy !== 'none';
   }
 
@@ -738,7 +774,7 @@ class Runner {
     // A call AWS refused for good (an injected fault) after a reset: the old value is dead and the new one could not be
     // stored, so the credential is deleted and the secret names a credential that is gone, until a stack update
     // repairs it (I1 is checked again after it).
-    if (this.localAws.calls.slice(callsBefore).some((c) => FAULT_CODES.includes(c.outcome))) {
+    if (this.localAws.calls.slice(callsBefore).some((c) => c.injected && FAULT_CODES.includes(c.outcome))) {
       this.damage();
       // A label move that was refused may leave AWSPENDING on a superseded value: its token lets go at its next step.
       for (const arn of this.secrets.values()) {
@@ -748,6 +784,13 @@ class Runner {
     }
     this.lastOutput = outcome.output;
     for (const c of this.localAws.credentials()) if (!before.has(c.ServiceSpecificCredentialId)) this.made.add(c.ServiceSpecificCredentialId);
+    // A rotation before the UPDATE is answered rotates the old resource: what it issues (a new key in place of an expired
+    // one, a pair's new credential) is the old resource's too, which a rollback comes back to.
+    if ('Step' in event && this.op && !this.op.answered) {
+      for (const c of this.localAws.credentials()) {
+        if (!before.has(c.ServiceSpecificCredentialId)) this.op.oldCredentials.add(c.ServiceSpecificCredentialId);
+      }
+    }
     this.checkLeak(outcome.output, 'the handler\'s log');
     if (!outcome.finished) throw new Violation('I4', `the handler ran into the Lambda timeout on ${JSON.stringify(event).slice(0, 200)}`);
     return outcome.threw;
@@ -776,6 +819,7 @@ class Runner {
   }
 }
 
+/** The refusals `faultOf` injects (the local IAM also answers InvalidInput itself, for an expired key: not a fault). */
 const FAULT_CODES = ['InvalidInput', 'InvalidRequestException'];
 
 /** A CloudFormation event for the one custom resource of the stack the world's handler serves. */
@@ -801,6 +845,13 @@ function faultOf(service: 'iam' | 'secretsmanager') {
   return service === 'iam'
     ? { code: 'InvalidInput', status: 400, message: 'injected fault' }
     : { code: 'InvalidRequestException', status: 400, message: 'injected fault' };
+}
+
+/** An UPDATE that asks for a new secret value: a new resetSerial or secret, or a replacement (a new key). */
+function asksNewValue(old: Props, props: Props): boolean {
+  return old.ResetSerial !== props.ResetSerial || old.SecretArn !== props.SecretArn
+    || old.UserName !== props.UserName || old.ServiceName !== props.ServiceName
+    || (old.CredentialAgeDays ?? '') !== (props.CredentialAgeDays ?? '');
 }
 
 /** A replacement whose new credential takes no slot of the old one: the old resource needs none of its credentials gone. */

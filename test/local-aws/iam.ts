@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { AwsError, NOT_FOUND_WORDINGS, Wordings, defaultWordings, notFound, validation } from './errors';
+import { AwsError, DenyingPolicy, NOT_FOUND_WORDINGS, REFUSAL_WORDINGS, Wordings, defaultWordings, invalidInput, notFound, validation } from './errors';
 
 // IAM's users and service-specific credentials, with the behaviour recorded against real AWS
-// (see shared/reference/iam-service-specific-credentials.md).
+// (see shared/reference/iam-service-specific-credentials.md), on a clock of its own that tests can move: an API key
+// created with CredentialAgeDays reports the read-only status Expired once its ExpirationDate has passed.
 
 export interface StoredCredential {
   UserName: string;
   ServiceName: string;
   ServiceSpecificCredentialId: string;
+  /** The status last set; List reports `Expired` instead once ExpirationDate has passed. */
   Status: 'Active' | 'Inactive';
   CreateDate: Date;
   ServiceUserName?: string;
@@ -20,6 +22,22 @@ export interface StoredCredential {
 const PASSWORD_SERVICES = new Set(['codecommit.amazonaws.com', 'cassandra.amazonaws.com']);
 const API_KEY_SERVICES = new Set(['bedrock.amazonaws.com', 'logs.amazonaws.com', 'cloudwatch.amazonaws.com', 'aws-external-anthropic.amazonaws.com']);
 const LIMIT_PER_SERVICE = 2;
+
+/**
+ * A service control policy or permissions boundary with Deny statements on CreateServiceSpecificCredential, as
+ * deny-list organisations write them: `NumericGreaterThan` on `iam:ServiceSpecificCredentialAgeDays` together with
+ * `Null` (a request without CredentialAgeDays, which the numeric operator does not match), and `StringNotEquals` on
+ * `iam:ServiceSpecificCredentialServiceName`. A request they match is denied explicitly, as AWS words it.
+ */
+export interface CreatePolicy {
+  readonly type: DenyingPolicy;
+  /** The longest CredentialAgeDays allowed; a key without one (which never expires) is denied. @default - any age, or none */
+  readonly maxAgeDays?: number;
+  /** The services allowed. @default - any */
+  readonly services?: readonly string[];
+  /** Only requests signed with this access key id (e.g. the handler's, not a test's own client). @default - any */
+  readonly accessKeyId?: string;
+}
 /** Requests without UserName act on the caller: a user of its own, which has no credentials. */
 export const CALLER = 'local-caller';
 
@@ -32,11 +50,20 @@ export class Iam {
   public readonly users = new Map<string, { UserName: string; UserId: string; Arn: string; Path: string; CreateDate: Date }>();
   public readonly credentials: StoredCredential[] = [];
 
+  public readonly policies: CreatePolicy[] = [];
   private readonly says: (typeof NOT_FOUND_WORDINGS)[Wordings];
+  private readonly refuses: (typeof REFUSAL_WORDINGS)[Wordings];
 
-  constructor(public readonly accountId: string, wordings: Wordings = defaultWordings()) {
+  /** @param now IAM's clock (ms): creation and expiration dates, and whether a key has expired */
+  constructor(public readonly accountId: string, wordings: Wordings = defaultWordings(), public now: () => number = Date.now) {
     this.says = NOT_FOUND_WORDINGS[wordings];
+    this.refuses = REFUSAL_WORDINGS[wordings];
     this.createUser(CALLER);
+  }
+
+  /** The status List reports. */
+  public statusOf(c: Pick<StoredCredential, 'Status' | 'ExpirationDate'>): 'Active' | 'Inactive' | 'Expired' {
+    return this.expired(c) ? 'Expired' : c.Status;
   }
 
   public createUser(name: string) {
@@ -48,7 +75,8 @@ export class Iam {
   }
 
   /** Runs one awsQuery action; returns the Result element's content, or undefined for an empty result. */
-  public handle(action: string, p: Record<string, string>): object | undefined {
+  /** @param signer the access key id the request was signed with */
+  public handle(action: string, p: Record<string, string>, signer?: string): object | undefined {
     switch (action) {
       case 'CreateUser': return { User: this.createUser(p.UserName) };
       case 'GetUser': return { User: this.user(p.UserName ?? CALLER) };
@@ -59,18 +87,25 @@ export class Iam {
         }
         this.users.delete(p.UserName);
         return undefined;
-      case 'CreateServiceSpecificCredential': return { ServiceSpecificCredential: this.create(p) };
+      case 'CreateServiceSpecificCredential':
+        this.authorize(p, signer);
+        return { ServiceSpecificCredential: this.create(p) };
       case 'ResetServiceSpecificCredential': {
+        // The Bedrock guide: "The key must not have expired yet. If it's already expired, delete the key and create a new one."
         const c = this.find(p);
+        if (this.expired(c)) throw invalidInput(this.refuses.expired(c.ServiceSpecificCredentialId));
         if (c.ServiceCredentialAlias) c.ServiceCredentialSecret = apiKey();
         else c.ServicePassword = password();
-        return { ServiceSpecificCredential: { ...c } };
+        return { ServiceSpecificCredential: { ...c, Status: this.statusOf(c) } };
       }
       case 'UpdateServiceSpecificCredential': {
+        if (p.Status === 'Expired') throw invalidInput(this.refuses.readOnlyStatus());
         if (p.Status !== 'Active' && p.Status !== 'Inactive') {
           throw validation('1 validation error detected: Value at \'status\' failed to satisfy constraint: Member must satisfy enum value set');
         }
-        this.find(p).Status = p.Status;
+        const c = this.find(p);
+        if (this.expired(c)) throw invalidInput(this.refuses.expired(c.ServiceSpecificCredentialId));
+        c.Status = p.Status;
         return undefined;
       }
       case 'DeleteServiceSpecificCredential': {
@@ -86,7 +121,8 @@ export class Iam {
         const found = this.credentials.filter((c) => c.UserName === userName && (!p.ServiceName || c.ServiceName === p.ServiceName));
         // Metadata only: List never returns a secret.
         return {
-          ServiceSpecificCredentials: found.map(({ ServicePassword: _p, ServiceCredentialSecret: _s, ...metadata }) => metadata),
+          ServiceSpecificCredentials: found.map(({ ServicePassword: _p, ServiceCredentialSecret: _s, ...metadata }) =>
+            ({ ...metadata, Status: this.statusOf(metadata) })),
           IsTruncated: false,
         };
       }
@@ -107,7 +143,7 @@ export class Iam {
     this.supported(service);
     const isKey = API_KEY_SERVICES.has(service);
     // One clock reading: an expiry is a whole number of days after the creation date.
-    const now = Date.now();
+    const now = this.now();
     let expires: Date | undefined;
     if (p.CredentialAgeDays !== undefined) {
       const days = Number(p.CredentialAgeDays);
@@ -132,6 +168,26 @@ export class Iam {
     };
     this.credentials.push(credential);
     return { ...credential };
+  }
+
+  private expired(c: Pick<StoredCredential, 'ExpirationDate'>): boolean {
+    return c.ExpirationDate !== undefined && c.ExpirationDate.getTime() <= this.now();
+  }
+
+  /** The policies on Create, evaluated as IAM does before anything else: an explicit deny names the policy's type and ARN. */
+  private authorize(p: Record<string, string>, signer: string | undefined): void {
+    for (const policy of this.policies) {
+      if (policy.accessKeyId && policy.accessKeyId !== signer) continue;
+      const age = p.CredentialAgeDays === undefined ? undefined : Number(p.CredentialAgeDays);
+      const ageDenied = policy.maxAgeDays !== undefined && (age === undefined || age > policy.maxAgeDays);
+      const serviceDenied = policy.services !== undefined && !policy.services.includes(p.ServiceName);
+      if (!ageDenied && !serviceDenied) continue;
+      const policyArn = policy.type === 'service control policy'
+        ? 'arn:aws:organizations::111111111111:policy/o-exampleorgid/service_control_policy/p-examplepolicy'
+        : `arn:aws:iam::${this.accountId}:policy/CredentialBoundary`;
+      throw new AwsError('AccessDenied', 403, this.refuses.explicitDeny(`arn:aws:sts::${this.accountId}:assumed-role/${signer ?? 'caller'}/session`,
+        'iam:CreateServiceSpecificCredential', `arn:aws:iam::${this.accountId}:user/${p.UserName}`, policy.type, policyArn));
+    }
   }
 
   /** Real IAM answers NoSuchEntity for a service it does not issue credentials for, not the NotSupportedService its model declares. */

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AwsError, Wordings } from './errors';
-import { Iam, StoredCredential } from './iam';
+import { CreatePolicy, Iam, StoredCredential } from './iam';
 import { SecretsManager, StoredSecret } from './secrets-manager';
 
-export type { StoredCredential } from './iam';
+export type { CreatePolicy, StoredCredential } from './iam';
 export type { StoredSecret } from './secrets-manager';
 
 /**
@@ -20,8 +20,15 @@ export interface LocalAws {
   readonly calls: Call[];
   close(): Promise<void>;
   createUser(userName: string): string;
-  /** Copies of the stored credentials, secrets included, for assertions. */
-  credentials(filter?: { userName?: string; serviceName?: string }): StoredCredential[];
+  /** Copies of the stored credentials, secrets included, for assertions; Status as List reports it (`Expired` included). */
+  credentials(filter?: { userName?: string; serviceName?: string }): Array<Omit<StoredCredential, 'Status'> & { Status: 'Active' | 'Inactive' | 'Expired' }>;
+  /** Moves IAM's clock forward, as time passing would: API keys whose ExpirationDate it passes report `Expired`. */
+  advanceClock(ms: number): void;
+  /** IAM's clock now (ms). */
+  iamNow(): number;
+  /** Adds a service control policy or permissions boundary that IAM evaluates on every CreateServiceSpecificCredential. */
+  restrictCreate(policy: CreatePolicy): void;
+  clearPolicies(): void;
   /** Creates a secret as CloudFormation would: it may carry `aws:cloudformation:*` tags, which no API caller can set. */
   createSecret(name: string, options?: { kmsKeyId?: string; tags?: Array<{ Key: string; Value: string }>; value?: string }): string;
   secret(arnOrName: string): StoredSecret | undefined;
@@ -39,6 +46,8 @@ export interface Call {
   readonly operation: string;
   readonly userName?: string;
   readonly outcome: string;
+  /** The answer was an injected fault, not the local AWS's own. */
+  readonly injected?: boolean;
 }
 
 export interface Fault {
@@ -76,7 +85,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const accountId = options.accountId ?? '123456789012';
   const rate = options.iamRate;
   const bucket = rate && new TokenBucket(rate.perSecond, rate.burst ?? Math.max(1, rate.perSecond), options.now);
-  const iam = new Iam(accountId, options.wordings);
+  let offset = 0;
+  const iam = new Iam(accountId, options.wordings, () => Date.now() + offset);
   const sm = new SecretsManager(accountId);
   const faults: Array<Fault & { left: number }> = [];
   const calls: Call[] = [];
@@ -102,24 +112,29 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const params = service === 'iam' ? Object.fromEntries(new URLSearchParams(body)) : {};
     const input = service === 'secretsmanager' && body ? JSON.parse(body) : {};
     const operation = service === 'iam' ? params.Action : String(target).split('.')[1];
-    const work = () => (service === 'iam' ? iam.handle(operation, params) : sm.handle(operation, input));
-
     const signer = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+    const work = () => (service === 'iam' ? iam.handle(operation, params, signer) : sm.handle(operation, input));
+
     const fault = faults.find((f) => f.left > 0 && f.service === service && (f.operation === operation || f.operation === '*')
       && (!f.accessKeyId || f.accessKeyId === signer));
     if (fault) fault.left--;
-    const log = (outcome: string) => calls.push({ service, operation, userName: params.UserName, outcome });
+    const log = (outcome: string, injected?: boolean) =>
+      calls.push({ service, operation, userName: params.UserName, outcome, ...(injected ? { injected } : {}) });
 
     if (fault?.delayMs) await sleep(fault.delayMs);
     try {
       if (service === 'iam' && bucket && !bucket.take()) throw new AwsError('Throttling', 400, 'Rate exceeded');
       if (fault?.afterWork) work();
       if (fault?.dropConnection) {
-        log('dropped');
+        log('dropped', true);
         req.socket.destroy();
         return;
       }
-      if (fault?.error) throw new AwsError(fault.error.code, fault.error.status, fault.error.message ?? fault.error.code);
+      if (fault?.error) {
+        const err = new AwsError(fault.error.code, fault.error.status, fault.error.message ?? fault.error.code);
+        log(err.code, true);
+        return answerError(err);
+      }
       const result = work();
       log('ok');
       if (service === 'iam') send(res, 200, 'text/xml', iamResult(operation, result));
@@ -127,6 +142,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
       log(err.code);
+      answerError(err);
+    }
+
+    function answerError(err: AwsError) {
       if (service === 'iam') send(res, err.status, 'text/xml', iamError(err));
       else send(res, err.status, 'application/x-amz-json-1.1', JSON.stringify({ __type: err.code, message: err.message }));
     }
@@ -145,7 +164,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     createUser: (userName) => iam.createUser(userName).Arn,
     credentials: (filter = {}) => iam.credentials
       .filter((c) => (!filter.userName || c.UserName === filter.userName) && (!filter.serviceName || c.ServiceName === filter.serviceName))
-      .map((c) => ({ ...c })),
+      .map((c) => ({ ...c, Status: iam.statusOf(c) })),
+    advanceClock: (ms) => {
+      offset += ms;
+    },
+    iamNow: () => iam.now(),
+    restrictCreate: (policy) => iam.policies.push(policy),
+    clearPolicies: () => iam.policies.splice(0),
     createSecret: (name, opts = {}) => {
       const secret = sm.create(name, opts.kmsKeyId, opts.tags);
       if (opts.value !== undefined) sm.handle('PutSecretValue', { SecretId: secret.arn, SecretString: opts.value });

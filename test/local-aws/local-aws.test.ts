@@ -24,7 +24,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { LocalAws, startLocalAws } from '.';
-import { Wordings } from './errors';
+import { DenyingPolicy, REFUSAL_WORDINGS, Wordings } from './errors';
 
 // The local AWS against the real SDK clients: what the lifecycle tests and the demo rely on.
 
@@ -570,5 +570,151 @@ describe('Secrets Manager\'s answers, recorded on AWS', () => {
         + 'so you must explicitly reference that version in RemoveFromVersionId.',
       HTTPStatusCode: 400,
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// IAM's clock: API keys with CredentialAgeDays expire. What AWS answers to a Reset or an Update of an expired key is not
+// recorded (see REFUSAL_WORDINGS in errors.ts): the codes below are IAM's documented InvalidInput, the wordings ours.
+
+describe.each<Wordings>(['aws', 'reworded'])('expiry on IAM\'s clock, with the %s wordings', (wordings) => {
+  let local: LocalAws;
+  let client: IAMClient;
+  const DAY = 86_400_000;
+
+  beforeEach(async () => {
+    local = await startLocalAws({ wordings });
+    client = new IAMClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    local.createUser('alice');
+  });
+
+  afterEach(async () => {
+    client.destroy();
+    await local.close();
+  });
+
+  const key = async (days?: number) => (await client.send(new CreateServiceSpecificCredentialCommand({
+    UserName: 'alice', ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: days,
+  }))).ServiceSpecificCredential!;
+  const listed = async () => (await client.send(new ListServiceSpecificCredentialsCommand({ UserName: 'alice', ServiceName: 'bedrock.amazonaws.com' })))
+    .ServiceSpecificCredentials!.map((c) => [c.ServiceSpecificCredentialId, c.Status]);
+
+  test('GIVEN a 30-day key WHEN the clock passes its ExpirationDate THEN List reports Expired, and a key without an age stays Active', async () => {
+    // GIVEN
+    const expiring = await key(30);
+    const forever = await key();
+    local.advanceClock(30 * DAY - 60_000);
+    expect(await listed()).toEqual([[expiring.ServiceSpecificCredentialId, 'Active'], [forever.ServiceSpecificCredentialId, 'Active']]);
+
+    // WHEN
+    local.advanceClock(60_000);
+
+    // THEN
+    expect(await listed()).toEqual([[expiring.ServiceSpecificCredentialId, 'Expired'], [forever.ServiceSpecificCredentialId, 'Active']]);
+    expect(local.credentials().map((c) => c.Status)).toEqual(['Expired', 'Active']);
+  });
+
+  test('GIVEN an Inactive key WHEN it expires THEN it reports Expired too', async () => {
+    const c = await key(1);
+    await client.send(new UpdateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: c.ServiceSpecificCredentialId, Status: 'Inactive' }));
+
+    local.advanceClock(DAY);
+
+    expect(await listed()).toEqual([[c.ServiceSpecificCredentialId, 'Expired']]);
+  });
+
+  test('GIVEN an expired key WHEN reset THEN InvalidInput, and its secret is unchanged', async () => {
+    const c = await key(1);
+    local.advanceClock(DAY);
+
+    const answer = await answerOf(client.send(new ResetServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: c.ServiceSpecificCredentialId })));
+
+    expect(answer).toEqual({ Code: 'InvalidInput', Message: REFUSAL_WORDINGS[wordings].expired(c.ServiceSpecificCredentialId!), Type: 'Sender', HTTPStatusCode: 400 });
+    expect(local.credentials()[0].ServiceCredentialSecret).toBe(c.ServiceCredentialSecret);
+  });
+
+  test.each(['Active', 'Inactive'] as const)('GIVEN an expired key WHEN its status is set %s THEN InvalidInput, and it stays Expired', async (status) => {
+    const c = await key(1);
+    local.advanceClock(DAY);
+
+    const answer = await answerOf(client.send(new UpdateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: c.ServiceSpecificCredentialId, Status: status })));
+
+    expect(answer).toEqual({ Code: 'InvalidInput', Message: REFUSAL_WORDINGS[wordings].expired(c.ServiceSpecificCredentialId!), Type: 'Sender', HTTPStatusCode: 400 });
+    expect(await listed()).toEqual([[c.ServiceSpecificCredentialId, 'Expired']]);
+  });
+
+  test('GIVEN a key WHEN its status is set Expired (read-only) THEN InvalidInput', async () => {
+    const c = await key(1);
+
+    const answer = await answerOf(client.send(new UpdateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: c.ServiceSpecificCredentialId, Status: 'Expired' })));
+
+    expect(answer).toEqual({ Code: 'InvalidInput', Message: REFUSAL_WORDINGS[wordings].readOnlyStatus(), Type: 'Sender', HTTPStatusCode: 400 });
+  });
+
+  test('GIVEN an expired key WHEN deleted THEN it is gone, and its slot is free', async () => {
+    const c = await key(1);
+    await key(1);
+    local.advanceClock(DAY);
+
+    await client.send(new DeleteServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: c.ServiceSpecificCredentialId }));
+    const renewed = await key(1);
+
+    expect(renewed.CreateDate!.getTime()).toBeGreaterThanOrEqual(local.iamNow() - 1_000);
+    expect(renewed.ExpirationDate!.getTime() - renewed.CreateDate!.getTime()).toBe(DAY);
+    expect(await listed()).toHaveLength(2);
+  });
+});
+
+describe.each<Wordings>(['aws', 'reworded'])('a policy on CreateServiceSpecificCredential, with the %s wordings', (wordings) => {
+  let local: LocalAws;
+  let client: IAMClient;
+
+  beforeEach(async () => {
+    local = await startLocalAws({ wordings });
+    client = new IAMClient({ endpoint: local.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'deployer', secretAccessKey: 'test' }, maxAttempts: 1 });
+    local.createUser('alice');
+  });
+
+  afterEach(async () => {
+    client.destroy();
+    await local.close();
+  });
+
+  const createAs = (ServiceName: string, CredentialAgeDays?: number) =>
+    client.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName, CredentialAgeDays }));
+  const deny = (policy: DenyingPolicy, policyArn: string) => ({
+    Code: 'AccessDenied',
+    Message: REFUSAL_WORDINGS[wordings].explicitDeny('arn:aws:sts::123456789012:assumed-role/deployer/session', 'iam:CreateServiceSpecificCredential',
+      'arn:aws:iam::123456789012:user/alice', policy, policyArn),
+    Type: 'Sender',
+    HTTPStatusCode: 403,
+  });
+  const SCP = 'arn:aws:organizations::111111111111:policy/o-exampleorgid/service_control_policy/p-examplepolicy';
+
+  test('GIVEN an SCP allowing keys of at most 90 days WHEN a key asks 365 days, or none THEN an explicit deny naming the SCP; 90 days is allowed', async () => {
+    local.restrictCreate({ type: 'service control policy', maxAgeDays: 90 });
+
+    expect(await answerOf(createAs('bedrock.amazonaws.com', 365))).toEqual(deny('service control policy', SCP));
+    expect(await answerOf(createAs('bedrock.amazonaws.com'))).toEqual(deny('service control policy', SCP));
+    await expect(createAs('bedrock.amazonaws.com', 90)).resolves.toBeDefined();
+    expect(local.credentials()).toHaveLength(1);
+  });
+
+  test('GIVEN a permissions boundary allowing only CodeCommit WHEN a Bedrock key is asked THEN an explicit deny naming the boundary', async () => {
+    local.restrictCreate({ type: 'permissions boundary', services: ['codecommit.amazonaws.com'] });
+
+    expect(await answerOf(createAs('bedrock.amazonaws.com', 30))).toEqual(deny('permissions boundary', 'arn:aws:iam::123456789012:policy/CredentialBoundary'));
+    await expect(createAs('codecommit.amazonaws.com')).resolves.toBeDefined();
+  });
+
+  test('GIVEN a policy for another signer WHEN this one creates THEN it is not evaluated', async () => {
+    local.restrictCreate({ type: 'service control policy', maxAgeDays: 90, accessKeyId: 'someone-else' });
+
+    await expect(createAs('bedrock.amazonaws.com')).resolves.toBeDefined();
+  });
+
+  test('the explicit-deny phrase AWS documents is in the aws wordings only', () => {
+    const message = REFUSAL_WORDINGS[wordings].explicitDeny('u', 'a', 'r', 'permissions boundary', 'p');
+    expect(message.includes('with an explicit deny in a permissions boundary')).toBe(wordings === 'aws');
   });
 });

@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { answer, describeEvent, failedPhysicalId, fit, reasonOf } from '../../lambda/logic/answers';
-import { LimitReached, OutOfTime, StillDenied, UnknownUser, UserError } from '../../lambda/logic/errors';
-import { DENIED_HINT, KMS_HINT, RETRY } from '../expected-reasons';
+import { CreateDenied, ExplicitlyDenied, LimitReached, OutOfTime, StillDenied, UnknownUser, UserError } from '../../lambda/logic/errors';
+import { DENIED_HINT, EXPLICIT_DENY_FIX, KMS_HINT, RETRY } from '../expected-reasons';
 
 // What CloudFormation (or Secrets Manager) is told: the answer's shape, and the reason each kind of error gives.
 
@@ -50,6 +50,11 @@ describe('reasonOf', () => {
     ['StillDenied by KMS: what the key\'s policy must allow', new StillDenied('secretsmanager:PutSecretValue', 11, 65_500, awsError('AccessDeniedException', 'Access to KMS is not allowed')), false,
       'secretsmanager:PutSecretValue was still denied after 66 s (11 attempts), longer than IAM takes to apply a new policy: '
       + `AccessDenied: Access to KMS is not allowed. ${KMS_HINT}`],
+    ['ExplicitlyDenied: its message and what to change', new ExplicitlyDenied('iam:ResetServiceSpecificCredential', awsError('AccessDenied', 'with an explicit deny in a permissions boundary')), false,
+      'iam:ResetServiceSpecificCredential was denied by an explicit deny, which waiting does not lift: AccessDenied: with an explicit deny in a '
+      + `permissions boundary. ${EXPLICIT_DENY_FIX}`],
+    ['CreateDenied: a UserError, its message as it is', new CreateDenied('iam:CreateServiceSpecificCredential for IAM user \'alice\' was denied'), false,
+      'iam:CreateServiceSpecificCredential for IAM user \'alice\' was denied'],
   ])('GIVEN %s WHEN answered THEN the reason is exact', (_, err, aborted, reason) => {
     expect(reasonOf(err, aborted, SUBJECT)).toBe(reason);
   });
