@@ -1,4 +1,4 @@
-import { CfnDeletionPolicy, CfnResource, Duration, RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnDeletionPolicy, CfnResource, Duration, RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,7 +18,7 @@ import { allowReplicaKeys, grantReplicaRead, replicaRegionsProperty, validateRep
 import { CredentialRotationOptions, RotationStrategy } from './rotation';
 import { onEventRule, rotationFailedPattern } from './rotation-failed';
 import { scheduleRotation } from './rotation-schedule';
-import { validateProps, validateRemovalPolicy, warnAboutService } from './validation';
+import { EXPIRES_WITHOUT_ROTATION, validateProps, validateRemovalPolicy, warnAboutService } from './validation';
 
 /**
  * Properties of a ServiceSpecificCredential.
@@ -264,7 +264,8 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
    * id, secret ARN and `expirationDate`); when the time is already past at deploy time, it comes a few minutes after.
    *
    * Only for a key with `expiresAfter` and no `rotation`: with rotation, each rotation issues a new key before the
-   * expiry, and a rotation that fails fires `onRotationFailed`, the rule to watch instead.
+   * expiry, and a rotation that fails fires `onRotationFailed`, the rule to watch instead. The alert answers the
+   * synth warning that nothing renews the key, which it therefore acknowledges.
    *
    * Adds to the stack: a custom resource served by the stack's credential handler (no AWS call), an
    * `AWS::Scheduler::Schedule`, the rule, and one role per stack that may put events on the default bus.
@@ -285,6 +286,7 @@ export class ServiceSpecificCredential extends Resource implements IServiceSpeci
       }
       return leadSecondsOf(options?.before, expiresAfter);
     });
+    Annotations.of(this).acknowledgeWarning(EXPIRES_WITHOUT_ROTATION, 'an expiry alert tells ahead of the expiry');
     return onEventRule(this, id, options, (rule) => scheduleExpiryAlert(rule, {
       construct: this,
       serviceName: this.props.service.serviceName,

@@ -100,6 +100,9 @@ function validateSecretName(name?: string): void {
   }
 }
 
+/** The warning for a key that expires unrenewed, which an expiry alert answers. */
+export const EXPIRES_WITHOUT_ROTATION = 'cdk-service-specific-credential:expiresWithoutRotation';
+
 /** What synth can tell but should not refuse: IAM adds services, and a key without expiry is allowed. */
 export function warnAboutService(credential: IConstruct, props: CheckedProps): void {
   const { service, expiresAfter, rotation } = props;
@@ -121,9 +124,10 @@ export function warnAboutService(credential: IConstruct, props: CheckedProps): v
       + 'e.g. Duration.days(90), with rotation: { automaticallyAfter: Duration.days(30) } to renew it.');
   }
   if (expiresAfter !== undefined && rotation === undefined) {
-    Annotations.of(credential).addWarningV2('cdk-service-specific-credential:expiresWithoutRotation',
+    Annotations.of(credential).addWarningV2(EXPIRES_WITHOUT_ROTATION,
       `This ${name} API key stops working on its expiry (${expiresAfter.toHumanString()} after it is created) and nothing renews it. `
-      + 'Add rotation: { automaticallyAfter: Duration.days(N) } with N shorter than expiresAfter: each rotation issues a new key with a new expiry.');
+      + 'Add rotation: { automaticallyAfter: Duration.days(N) } with N shorter than expiresAfter: each rotation issues a new key with a new expiry. '
+      + 'Or call onExpiring to be told ahead of the expiry.');
   }
 }
 

@@ -1,5 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -52,7 +52,7 @@ describe('onRotationFailed', () => {
     });
   });
 
-  test('GIVEN an event pattern in the options THEN it narrows the rule\'s own', () => {
+  test('GIVEN an event pattern in the options THEN it is merged into the rule\'s own', () => {
     const { credential, template } = setup({ rotation });
 
     credential.onRotationFailed('RotationFailed', { eventPattern: { region: ['eu-west-1'], detail: { errorMessage: [{ prefix: 'Error' }] } } });
@@ -188,6 +188,17 @@ describe('onExpiring', () => {
     t.resourcePropertiesCountIs('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'scheduler.amazonaws.com' } })] } }, 1);
     const alerts = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties.EventPattern.detail.alert[0]);
     expect(alerts.sort()).toEqual(['Stack/Key/Soon', 'Stack/Key/VerySoon', 'Stack/Other/Soon']);
+  });
+
+  test('GIVEN an alert THEN the key gets no warning that nothing renews it: the alert is the choice the warning asks for', () => {
+    const warnings = (withAlert: boolean) => {
+      const { stack, credential } = setup({ expiresAfter: Duration.days(90) });
+      if (withAlert) credential.onExpiring('Expiring', { before: Duration.days(14) });
+      return Annotations.fromStack(stack).findWarning('/Stack/Key', Match.stringLikeRegexp('nothing renews it'));
+    };
+
+    expect(warnings(false)).toHaveLength(1);
+    expect(warnings(true)).toHaveLength(0);
   });
 
   test('GIVEN an alert THEN the handler\'s own permissions do not grow', () => {
