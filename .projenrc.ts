@@ -53,7 +53,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // (projen would otherwise release 0.0.0). Node, not `test`: projen's own shell knows only test's file checks.
   nextVersionCommand: `node -e "process.env.LATEST_TAG || console.log('${FIRST_VERSION}')"`,
 
-  // Construct Hub publishes every jsii language; these names are the ones the README's install table gives.
+  // Construct Hub publishes every jsii language; these names are the ones README.md and docs/development.md give.
   publishToPypi: { distName: 'cdk-service-specific-credential', module: 'cdk_service_specific_credential' },
   publishToMaven: {
     javaPackage: 'io.github.cdkservicespecificcredential',

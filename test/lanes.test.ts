@@ -98,7 +98,7 @@ test('GIVEN a raw override that names a later credential, which lanes cannot see
   const secret = credentials[0].node.findChild('Secret').node.defaultChild as CfnResource;
   secret.addPropertyOverride('Description', Fn.sub(`built by \${${stack.getLogicalId(customResource(credentials[10]))}.ServiceUserName}`));
 
-  // What README.md advises: the dependency a raw override brings, stated where the lanes can see it.
+  // What docs/scale.md advises: the dependency a raw override brings, stated where the lanes can see it.
   credentials[0].node.addDependency(credentials[10]);
 
   expect(credentialsWaitedFor(stack).Git10).toEqual([]);

@@ -541,7 +541,7 @@ class Runner {
       this.deletedByTest.add(id);
     }
     if (this.damaged) {
-      // The repair the README gives for a credential deleted outside CloudFormation: a new resetSerial.
+      // The repair docs/updates.md gives for a credential deleted outside CloudFormation: a new resetSerial.
       this.trace.push('final: repair with a new resetSerial');
       this.startUpdate([{ reset: true }], false);
       while (this.op) {
