@@ -9,8 +9,9 @@ import { grantSecretKey, KeyUse } from './key-grants';
  * A secret by its ARN, as `secretsmanager.Secret.fromSecretAttributes` imports it, whose grants give its key's use
  * through Secrets Manager wherever that can be granted (see key-grants.ts): aws-cdk's own grant the key in the key's
  * policy only, which cycles for a key of another stack and adds nothing for an imported one. Integrations that grant
- * on a secret themselves (an ECS task's secrets, a CodeBuild project's environment) call these, so they work with a
- * shared key too. Not exported from index.ts.
+ * on the secret themselves (an ECS task's secrets) call these, so they work with a shared key too; a CodeBuild
+ * project's `SECRETS_MANAGER` environment variable takes an ARN and grants `GetSecretValue` only. Not exported from
+ * index.ts.
  */
 export class KeyedSecret extends Resource implements secretsmanager.ISecret {
   public readonly secretName: string;

@@ -47,7 +47,9 @@ export interface ServiceSpecificCredentialProps {
   /**
    * Change this number to reset the credential's secret value in place: the credential keeps its id and user
    * name, IAM issues a new password (or API key), and the secret gets a new version holding it. The old value
-   * stops working at once.
+   * stops working at once. With `RotationStrategy.ALTERNATING` rotation, a new number rotates at once instead (a new
+   * credential; the previous value keeps working until the next rotation). An expired API key, which IAM cannot
+   * reset, is renewed: a new key of the same `expiresAfter`.
    *
    * @default 0
    */
@@ -67,10 +69,11 @@ export interface ServiceSpecificCredentialProps {
    * `kms.Alias.fromAliasName`.
    *
    * The handler's role gets `kms:GenerateDataKey` and `kms:Decrypt` on it through Secrets Manager only, and readers
-   * granted with `grantRead` (or through `secret`, as ECS and CodeBuild grant) get `kms:Decrypt`: in the key's policy
+   * granted with `grantRead` (or through `secret`, as ECS task secrets are) get `kms:Decrypt`: in the key's policy
    * for a key of the grantee's own stack, otherwise in the grantee's own IAM policy, which takes effect only if the
    * key's policy lets this account's IAM policies allow its use (a key's default policy does) or names the grantee.
    * An alias's key is matched by the alias (`kms:ResourceAliases`): any key of the account and region that carries it.
+   * A CodeBuild environment variable of type `SECRETS_MANAGER` grants reading the secret but no key: call `grantRead`.
    *
    * @default - the account's AWS managed key `aws/secretsmanager`
    */
