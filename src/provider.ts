@@ -144,8 +144,8 @@ export class CredentialProvider extends Construct {
     });
     suppress(this.function, {
       id: 'AwsSolutions-L1',
-      reason: 'The runtime is lambda.determineLatestNodeRuntime(), the newest Node.js runtime that every region '
-        + 'of the partition offers, and the handler is bundled for it.',
+      reason: 'The runtime is lambda.determineLatestNodeRuntime(), the newest Node.js runtime the stack\'s region '
+        + 'offers (per region, for a stack of no fixed region), and the handler is bundled for it.',
     });
   }
 
