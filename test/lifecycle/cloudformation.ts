@@ -9,7 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { EXPIRY_ALERT_RESOURCE_TYPE, RESOURCE_TYPE } from '../../src/handler-contract';
 import { ResponseCatcher } from '../handler-harness';
-import type { LocalAws } from '../local-aws';
+import type { ConfigurationTestForm, LocalAws } from '../local-aws';
 import type { WarmLambda } from './warm-lambda';
 
 /**
@@ -275,6 +275,21 @@ export class CloudFormation {
       if (invocation.exitCode !== 0) return { token, invocations, failedStep: step };
     }
     return { token, invocations };
+  }
+
+  /**
+   * What Secrets Manager does when CloudFormation creates or updates a RotationSchedule with
+   * `RotateImmediatelyOnUpdate: false` (the construct's default): it tests the rotation configuration by invoking
+   * testSecret alone, on an AWSPENDING version it creates and then removes (see `startConfigurationTest`).
+   */
+  public async testRotationConfiguration(synth: Synthesized, secretArn: string, form: ConfigurationTestForm): Promise<Invocation<RotationEvent>> {
+    const token = randomUUID();
+    this.localAws.startConfigurationTest(secretArn, token, form);
+    try {
+      return await this.invoke(synth, { SecretId: secretArn, ClientRequestToken: token, Step: 'testSecret' });
+    } finally {
+      this.localAws.endConfigurationTest(secretArn, token);
+    }
   }
 
   /** Deletes the stack: custom resources first (they depend on the users and secrets), then the rest. */

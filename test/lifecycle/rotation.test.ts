@@ -460,3 +460,31 @@ describe('a new secretName for an ALTERNATING pair', () => {
     expectNothingOrphaned();
   });
 });
+
+describe('Secrets Manager\'s test of the rotation configuration', () => {
+  // CloudFormation creates or updates a RotationSchedule with RotateImmediatelyOnUpdate false (the construct's
+  // default), so Secrets Manager runs testSecret alone, on an AWSPENDING version it creates and then removes. A failed
+  // test would be a failed rotation (onRotationFailed fires) at every deployment that turns rotation on.
+  const forms = ['copy', 'empty', 'none'] as const;
+  test.each(['ALTERNATING', 'RESET_IN_PLACE'].flatMap((strategy) => forms.map((form) => [strategy, form] as const)))(
+    'GIVEN %s rotation WHEN testSecret runs alone on a version of the %s form THEN it succeeds, changes nothing and calls no IAM', async (strategy, form) => {
+      const synth = example({ rotation: strategy === 'ALTERNATING' ? ALTERNATING : RESET_IN_PLACE });
+      await deploy(synth);
+      await rotate(synth); // a secret whose record spans versions
+      const before = JSON.stringify(versions());
+      const credentials = ids();
+
+      const test = await cfn.testRotationConfiguration(synth, secretArn(), form);
+
+      expect(test.output).not.toMatch(/failed/);
+      expect(test.exitCode).toBe(0);
+      expect(test.calls.filter((c) => c.startsWith('iam:') || c.includes('UpdateSecretVersionStage'))).toEqual([]);
+      expectNoLeak([test]);
+      expect(JSON.stringify(versions())).toBe(before);
+      expect(ids()).toEqual(credentials);
+      const next = await rotate(synth);
+      expect(next.failedStep).toBeUndefined();
+      expect(accepted(labelled('AWSCURRENT'))).toBe(true);
+      expectNothingOrphaned();
+    });
+});

@@ -3,10 +3,10 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { AwsError, Wordings } from './errors';
 import { CreatePolicy, Iam, StoredCredential } from './iam';
-import { SecretsManager, StoredSecret } from './secrets-manager';
+import { ConfigurationTestForm, SecretsManager, StoredSecret } from './secrets-manager';
 
 export type { CreatePolicy, StoredCredential } from './iam';
-export type { StoredSecret } from './secrets-manager';
+export type { ConfigurationTestForm, StoredSecret } from './secrets-manager';
 
 /**
  * A local IAM and Secrets Manager on one loopback port, speaking the real wire protocols (IAM: awsQuery with XML
@@ -34,6 +34,9 @@ export interface LocalAws {
   secret(arnOrName: string): StoredSecret | undefined;
   /** Begins a rotation as RotateSecret does: an empty AWSPENDING version under the token. */
   startRotation(secretArn: string, token: string): void;
+  /** Begins RotateSecret's test of the rotation configuration (`RotateImmediately: false`): see SecretsManager. */
+  startConfigurationTest(secretArn: string, token: string, form: ConfigurationTestForm): void;
+  endConfigurationTest(secretArn: string, token: string): void;
   /** The ARNs of the secrets whose current version names this credential id. */
   secretsHolding(credentialId: string): string[];
   inject(fault: Fault): void;
@@ -178,6 +181,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     },
     secret: (arnOrName) => sm.secrets.find((s) => s.arn === arnOrName || s.name === arnOrName),
     startRotation: (secretArn, token) => sm.startRotation(secretArn, token),
+    startConfigurationTest: (secretArn, token, form) => sm.startConfigurationTest(secretArn, token, form),
+    endConfigurationTest: (secretArn, token) => sm.endConfigurationTest(secretArn, token),
     secretsHolding: (credentialId) => sm.secrets
       .filter((s) => s.versions.some((v) => v.stages.includes('AWSCURRENT') && v.secretString?.includes(`"${credentialId}"`)))
       .map((s) => s.arn),

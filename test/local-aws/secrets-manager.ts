@@ -15,6 +15,9 @@ export interface StoredSecret {
   versions: Array<{ id: string; secretString?: string; stages: string[]; created: Date }>;
 }
 
+/** What the version of a rotation configuration test holds: see `startConfigurationTest`. */
+export type ConfigurationTestForm = 'copy' | 'empty' | 'none';
+
 const notFound = () => new AwsError('ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret.");
 
 export class SecretsManager {
@@ -144,6 +147,33 @@ export class SecretsManager {
     const version = { id: token, stages: [] as string[], created: new Date() };
     secret.versions.push(version);
     this.label(secret, version, ['AWSPENDING']);
+  }
+
+  /**
+   * What RotateSecret does with `RotateImmediately: false` (CloudFormation's `RotateImmediatelyOnUpdate: false`): it
+   * "tests the rotation configuration by running the testSecret step of the Lambda rotation function. The test creates
+   * an AWSPENDING version of the secret and then removes it" (RotateSecret, API reference). What that version holds is
+   * not documented: `copy`, AWSCURRENT's value (what a rotation template's testSecret can log in with), or `empty`.
+   * `none` labels no version at all, as some emulators do. Refused, as RotateSecret is, while a rotation is in progress.
+   */
+  public startConfigurationTest(secretId: string, token: string, form: ConfigurationTestForm): void {
+    const secret = this.live(secretId);
+    const pending = secret.versions.find((v) => v.stages.includes('AWSPENDING'));
+    if (pending && !pending.stages.includes('AWSCURRENT')) {
+      throw new AwsError('InvalidRequestException', 400, 'Previous rotation request is still in progress.');
+    }
+    if (form === 'none') return;
+    const current = secret.versions.find((v) => v.stages.includes('AWSCURRENT'));
+    const version = { id: token, stages: [] as string[], created: new Date(), secretString: form === 'copy' ? current?.secretString : undefined };
+    secret.versions.push(version);
+    this.label(secret, version, ['AWSPENDING']);
+  }
+
+  /** The end of the configuration test, however testSecret answered: the version it created is removed. */
+  public endConfigurationTest(secretId: string, token: string): void {
+    const secret = this.find(secretId);
+    const at = secret.versions.findIndex((v) => v.id === token);
+    if (at >= 0) secret.versions.splice(at, 1);
   }
 
   private put(secret: StoredSecret, value: string, token: string = randomUUID(), stages: string[] = ['AWSCURRENT']) {
