@@ -1,3 +1,4 @@
+import { isConfigurationTest } from './configuration-test';
 import { ROTATION_TAG, STATUS_TAG, type RotationStrategyName } from '../../src/handler-contract';
 import { UserError } from '../logic/errors';
 import type { Context } from '../shared/context';
@@ -29,6 +30,10 @@ export async function onRotation(ctx: Context, event: RotationEvent): Promise<vo
   // Finished already (a repeated call), or promoted by createSecret itself (RESET_IN_PLACE).
   if (stages.includes('AWSCURRENT')) {
     if (step === 'finishSecret') await record.unstage(token);
+    return;
+  }
+  if (step === 'testSecret' && await isConfigurationTest(ctx, record, token)) {
+    ctx.log(`version ${token} of secret ${secretArn} holds nothing staged: Secrets Manager's test of the rotation configuration; nothing to do`);
     return;
   }
   if (!stages.includes('AWSPENDING')) {

@@ -223,10 +223,15 @@ export class Ownership {
    * with a newer value elsewhere (a stack update superseded it). Returns the record, or undefined when superseded.
    */
   public async adoptStaged(versionId: string, document: string): Promise<Owned | undefined> {
-    const credential = readCredential(document);
-    if (!credential || this.all.some((o) => o.credentialId === credential.ServiceSpecificCredentialId)) return undefined;
-    await this.adopt(credential, versionId);
+    if (!this.isAdoptable(document)) return undefined;
+    await this.adopt(readCredential(document)!, versionId);
     return this.at(versionId);
+  }
+
+  /** Whether a document holds a credential the record does not hold elsewhere, i.e. a value of its own. */
+  public isAdoptable(document: string): boolean {
+    const credential = readCredential(document);
+    return !!credential && !this.all.some((o) => o.credentialId === credential.ServiceSpecificCredentialId);
   }
 
   private async adopt(credential: StoredCredential, versionId: string, known?: Owned): Promise<void> {

@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { Action, Scenario, Totals, World, describeScenario, invariantsHold, run } from './interleavings';
 
 // The stack path and the rotation path in any order, through the real bundled handler against the local AWS, with the
-// invariants I1-I6 (test/lifecycle/interleavings.ts) checked after every step. First the sequences that broke them
+// invariants I1-I7 (test/lifecycle/interleavings.ts) checked after every step. First the sequences that broke them
 // before the two paths shared one record of ownership, then what the random sequences found (shrunk), then a fixed
 // budget of random sequences (INTERLEAVINGS=<n>, INTERLEAVINGS_SEED=<seed>; `npx projen soak` runs for as long as asked).
 
@@ -160,6 +160,17 @@ describe('expiry: IAM\'s clock passes an API key\'s ExpirationDate between stack
       key('ALTERNATING', 'Active', [{ kind: 'rotate' }, ok, expire])],
     ['a replacement of an expired key, rolled back: the expired key is current again', key('ALTERNATING', 'Active',
       [expire, { kind: 'update', changes: [{ user: 'b' }], failLater: true }, stackStep, stackStep])],
+    ['Secrets Manager\'s test of the rotation configuration, on a copy of the current value, before any rotation (seed 20261207)',
+      { ...base, strategy: 'RESET_IN_PLACE', actions: [{ kind: 'configurationTest', form: 'copy' }, ...fullRotation] }],
+    ...(['copy', 'empty', 'none'] as const).map((form) => [
+      `the same test (${form}) after a rotation and between an ALTERNATING replacement and its rollback`,
+      {
+        ...base,
+        strategy: 'ALTERNATING',
+        actions: [...fullRotation, { kind: 'update', changes: [{ user: 'b' }], failLater: true }, stackStep,
+          { kind: 'configurationTest', form }, stackStep, { kind: 'configurationTest', form }, ...fullRotation],
+      },
+    ] as [string, Scenario]),
   ])('%s', (_, s) => expectHolds(s));
 });
 

@@ -10,13 +10,13 @@ import {
   type CredentialResourceProperties as Props, type RotationStrategyName,
 } from '../../src/handler-contract';
 import { ResponseCatcher } from '../handler-harness';
-import { LocalAws, StoredSecret, startLocalAws } from '../local-aws';
+import { ConfigurationTestForm, LocalAws, StoredSecret, startLocalAws } from '../local-aws';
 
 // A model-based test of the stack path and the rotation path in any order. fast-check draws bounded random sequences
 // of what CloudFormation and Secrets Manager send (stack CREATE / UPDATE / rollback / cleanup DELETE / stack DELETE,
 // rotation steps by token, each may fail, be delivered twice or be retried later with the same token), out-of-band
 // deletes, another actor's credentials, throttling and faults, and IAM's clock moving on, which expires API keys. Every event runs through the real bundled handler
-// against the local AWS, and the invariants I1-I6 are checked after every step. A failing sequence is shrunk to a
+// against the local AWS, and the invariants I1-I7 are checked after every step. A failing sequence is shrunk to a
 // minimal one and printed with its seed.
 
 export const INVARIANTS = {
@@ -26,6 +26,7 @@ export const INVARIANTS = {
   I4: 'a rollback UPDATE succeeds, keeps its physical id and leaves a working AWSCURRENT for the old properties',
   I5: 'never more than 2 credentials per user and service, counting ones made by others',
   I6: 'no secret value in any log, answer, error or rotation step result',
+  I7: 'Secrets Manager\'s test of the rotation configuration (testSecret alone) succeeds and changes nothing',
 } as const;
 export type InvariantName = keyof typeof INVARIANTS;
 
@@ -51,6 +52,8 @@ export type Action =
   | { readonly kind: 'rotationStep'; readonly mode: StepMode }
   /** Secrets Manager retries a failed rotation with the same token, from createSecret. */
   | { readonly kind: 'retryRotation' }
+  /** A RotationSchedule created or updated with RotateImmediatelyOnUpdate false: testSecret alone, on a version of this form. */
+  | { readonly kind: 'configurationTest'; readonly form: ConfigurationTestForm }
   | { readonly kind: 'deleteOutOfBand'; readonly stage: 'AWSCURRENT' | 'AWSPREVIOUS' | 'AWSPENDING' }
   | { readonly kind: 'other'; readonly op: 'create' | 'delete' }
   | { readonly kind: 'throttle'; readonly times: number }
@@ -104,6 +107,7 @@ const actionOf = (service: Scenario['service']): fc.Arbitrary<Action> => fc.oneo
     weight: 16,
   },
   { arbitrary: fc.constant({ kind: 'retryRotation' } as const), weight: 4 },
+  { arbitrary: fc.constantFrom<ConfigurationTestForm>('copy', 'empty', 'none').map((form) => ({ kind: 'configurationTest', form } as const)), weight: 2 },
   { arbitrary: fc.constantFrom('AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING').map((stage) => ({ kind: 'deleteOutOfBand', stage } as const)), weight: 1 },
   { arbitrary: fc.constantFrom('create', 'delete').map((op) => ({ kind: 'other', op } as const)), weight: 1 },
   { arbitrary: fc.integer({ min: 1, max: 3 }).map((times) => ({ kind: 'throttle', times } as const)), weight: 1 },
@@ -302,6 +306,7 @@ class Runner {
         this.rotation.next = 0;
         this.trace.push(`retry rotation ${short(this.rotation.token)}`);
         return true;
+      case 'configurationTest': return this.configurationTest(action.form);
       case 'deleteOutOfBand': return this.deleteOutOfBand(action.stage);
       case 'other': return this.otherActor(action.op);
       case 'throttle':
@@ -483,6 +488,31 @@ class Runner {
     }
     if (threw) rotation.failed = true;
     else if (++rotation.next === STEPS.length) this.rotation = undefined;
+    return true;
+  }
+
+  /** Runs while the rotation is on and none is in progress (RotateSecret refuses otherwise), at any point of a stack operation. */
+  private async configurationTest(form: ConfigurationTestForm): Promise<boolean> {
+    const secretArn = this.rotatedSecret();
+    if (!secretArn || this.rotation) return false;
+    const token = randomUUID();
+    try {
+      this.localAws.startConfigurationTest(secretArn, token, form);
+    } catch (err) {
+      this.trace.push(`configuration test: refused (${(err as Error).message})`);
+      return true;
+    }
+    const before = JSON.stringify({ secrets: this.localAws.secret(secretArn)!.versions.filter((v) => v.id !== token), iam: this.localAws.credentials() });
+    let threw: boolean;
+    try {
+      threw = await this.invoke({ SecretId: secretArn, ClientRequestToken: token, Step: 'testSecret' });
+    } finally {
+      this.localAws.endConfigurationTest(secretArn, token);
+    }
+    this.trace.push(`configuration test ${short(token)} (${form}): ${threw ? 'failed' : 'ok'}`);
+    if (threw) throw new Violation('I7', `testSecret failed: ${this.lastOutput.split('\n').find((l) => l.includes('failed')) ?? ''}`);
+    const after = JSON.stringify({ secrets: this.localAws.secret(secretArn)!.versions, iam: this.localAws.credentials() });
+    if (after !== before) throw new Violation('I7', 'the secret\'s versions or IAM\'s credentials changed');
     return true;
   }
 
@@ -876,7 +906,7 @@ export function describeScenario(scenario: Scenario): string {
 /** What a run of many scenarios did, for the summary line. */
 export interface Totals { sequences: number; steps: number; invocations: number }
 
-/** The property the random scenarios must keep: I1-I6 after every step. A failure names the invariant, the actions and the trace. */
+/** The property the random scenarios must keep: I1-I7 after every step. A failure names the invariant, the actions and the trace. */
 export function invariantsHold(world: World, totals: Totals): fc.IAsyncPropertyWithHooks<[Scenario]> {
   return fc.asyncProperty(scenarios(), async (scenario) => {
     const result = await run(world, scenario);
