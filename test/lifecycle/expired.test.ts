@@ -8,6 +8,7 @@ import { World } from './interleavings';
 import { currentDocument, leaks } from './world';
 import { CredentialRotationOptions, CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
 import { LocalAws, startLocalAws } from '../local-aws';
+import { REFUSAL_WORDINGS } from '../local-aws/errors';
 
 // IAM's third status. An API key created with expiresAfter reports Expired once its ExpirationDate has passed; it can
 // no longer be reset or have its status set, only deleted. Through the real bundled handler and the local AWS, whose
@@ -128,6 +129,30 @@ describe('without rotation', () => {
     expect(expectCurrentKey('Active').key.ServiceSpecificCredentialId).toBe(key.ServiceSpecificCredentialId);
     await cfn.destroy(keyStack({ resetSerial: 2 }));
     expect(localAws.credentials()).toEqual([]);
+  });
+
+  test('a new resetSerial renews an expired key even when a policy denies resetting keys: a renewal needs no reset', async () => {
+    await deploy(keyStack());
+    const first = expectCurrentKey('Active');
+    localAws.advanceClock(31 * DAY);
+    // A service control policy that denies resets (keys are to be renewed, never reset), in AWS's documented format.
+    localAws.inject({
+      service: 'iam',
+      operation: 'ResetServiceSpecificCredential',
+      times: 1_000,
+      error: {
+        code: 'AccessDenied',
+        status: 403,
+        message: REFUSAL_WORDINGS.aws.explicitDeny('arn:aws:sts::123456789012:assumed-role/Handler/fn', 'iam:ResetServiceSpecificCredential',
+          'arn:aws:iam::123456789012:user/ci-bot', 'service control policy', 'arn:aws:organizations::111111111111:policy/o-example/service_control_policy/p-example'),
+      },
+    });
+
+    await deploy(keyStack({ resetSerial: 1 }));
+
+    const { key } = expectCurrentKey('Active');
+    expect(key.ServiceSpecificCredentialId).not.toBe(first.key.ServiceSpecificCredentialId);
+    expect(keys().map((c) => c.ServiceSpecificCredentialId)).toEqual([key.ServiceSpecificCredentialId]);
   });
 
   test('a renewal asked Inactive issues the new key Inactive', async () => {
