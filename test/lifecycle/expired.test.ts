@@ -4,7 +4,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from './cloudformation';
 import { Driver, baseProps } from './direct';
-import { World } from './interleavings';
+import { World, cfnEvent } from './interleavings';
 import { currentDocument, leaks } from './world';
 import { CredentialRotationOptions, CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
 import { LocalAws, startLocalAws } from '../local-aws';
@@ -252,6 +252,41 @@ describe('ALTERNATING rotation', () => {
     const { key } = expectCurrentKey('Active');
     expect(ageOf(key)).toBe(30);
     expect(keys().filter((c) => c.Status !== 'Expired').map((c) => c.ServiceSpecificCredentialId)).toEqual([key.ServiceSpecificCredentialId]);
+  });
+});
+
+describe('a renewal UPDATE delivered twice (events straight to the handler)', () => {
+  let world: World;
+  let d: Driver;
+  beforeAll(async () => {
+    world = await World.start();
+    d = new Driver(world);
+  });
+  afterAll(() => world.close());
+
+  test('at the same time: both answers keep the physical id, and the renewed key is the one left, current and recorded', async () => {
+    const user = d.user();
+    const secret = d.secret();
+    const props = baseProps(user, secret, { ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: '30' });
+    const created = await d.send('Create', props);
+    const physicalId = created.PhysicalResourceId;
+    world.localAws.advanceClock(31 * DAY);
+    // One event, delivered twice; the first delivery's value reaches Secrets Manager last.
+    const event = cfnEvent(world, 'Update', { ...props, ResetSerial: '1' }, physicalId, props);
+    world.localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', delayMs: 1_500 });
+    const before = world.catcher.responses.length;
+
+    await Promise.all([world.lambda.run(event), world.lambda.run(event)]);
+    world.localAws.clearFaults();
+
+    const answers = world.catcher.responses.slice(before).filter((r) => r.RequestId === event.RequestId);
+    expect(answers.map((a) => [a.Status, a.PhysicalResourceId])).toEqual([['SUCCESS', physicalId], ['SUCCESS', physicalId]]);
+    const keysLeft = world.localAws.credentials({ userName: user });
+    expect(keysLeft.map((c) => c.ServiceSpecificCredentialId)).toEqual([d.current(secret).serviceSpecificCredentialId]);
+    expect(d.currentAccepted(secret)).toBe(true);
+    // The DELETE of the physical id deletes the renewed key.
+    expect((await d.send('Delete', { ...props, ResetSerial: '1' }, physicalId)).Status).toBe('SUCCESS');
+    expect(world.localAws.credentials({ userName: user })).toEqual([]);
   });
 });
 
