@@ -158,6 +158,9 @@ describe('expiry: IAM\'s clock passes an API key\'s ExpirationDate between stack
         ok, ok, { kind: 'rotate' }])],
     ['a key staged before the clock passed its expiry is let go at finishSecret; the next rotation renews (probe, sample seed 1)',
       key('ALTERNATING', 'Active', [{ kind: 'rotate' }, ok, expire])],
+    ['a key renewed by a rotation during a replacement that changes its status, rolled back: the status the stack asks for again',
+      key('ALTERNATING', 'Inactive', [{ kind: 'update', changes: [{ status: 'Active' }, { ageDays: 'none' }], failLater: true }, ...fullRotation.slice(0, 1),
+        expire, ...fullRotation.slice(1), stackStep, stackStep])],
     ['a replacement of an expired key, rolled back: the expired key is current again', key('ALTERNATING', 'Active',
       [expire, { kind: 'update', changes: [{ user: 'b' }], failLater: true }, stackStep, stackStep])],
   ])('%s', (_, s) => expectHolds(s));
