@@ -13,9 +13,13 @@ export interface Outcome {
   readonly data?: CredentialAttributes;
 }
 
+/**
+ * The outcome a stored document records: under the resource's physical id, which for a key issued in place of one gone or
+ * expired is not the key's own id (answering that would tell CloudFormation the resource was replaced).
+ */
 export function outcomeOf(document: string, props: Props): Outcome {
   const credential = credentialFromDocument(document);
-  return { physicalId: credential.ServiceSpecificCredentialId!, data: attributesOf(credential, props.SecretArn) };
+  return { physicalId: resourceOf(credential), data: attributesOf(credential, props.SecretArn) };
 }
 
 export function ageDays(props: Props): number | undefined {

@@ -1,9 +1,11 @@
+import type { ServiceSpecificCredentialMetadata } from '@aws-sdk/client-iam';
 import type { Outcome } from './common';
-import type { CredentialResourceProperties as Props } from '../../src/handler-contract';
+import { STATUS_TAG, type CredentialResourceProperties as Props } from '../../src/handler-contract';
 import { SecretGone, UserError, errorCode } from '../logic/errors';
 import { isCredentialId } from '../logic/physical-id';
 import type { Context } from '../shared/context';
-import { Ownership } from '../shared/ownership';
+import { Owned, Ownership } from '../shared/ownership';
+import { hasExpired } from '../shared/renewal';
 
 /** DELETE: every credential the secret records for this physical id, and nothing else (I3). */
 export async function onDelete(ctx: Context, id: string, props: Props): Promise<Outcome> {
@@ -56,11 +58,26 @@ async function recorded(ctx: Context, secretArn: string, id: string): Promise<Ow
  * names the old resource's credentials: the newest value among them that IAM still has becomes current again.
  */
 async function reinstate(ctx: Context, record: Ownership): Promise<void> {
-  let best: { versionId: string; created: number } | undefined;
+  let best: { owned: Owned; found: ServiceSpecificCredentialMetadata; created: number } | undefined;
   for (const owned of record.all) {
-    if (!(await ctx.iam.find(ctx.budget, owned.userName, owned.serviceName, owned.credentialId, false))) continue;
+    const found = await ctx.iam.find(ctx.budget, owned.userName, owned.serviceName, owned.credentialId, false);
+    if (!found) continue;
     const version = await ctx.secrets.read(ctx.budget, record.secretArn, { VersionId: owned.versionId });
-    if (version && (!best || version.created > best.created)) best = { versionId: owned.versionId, created: version.created };
+    if (version && (!best || version.created > best.created)) best = { owned, found, created: version.created };
   }
-  if (best) await record.promote(best.versionId);
+  if (!best) return;
+  await record.promote(best.owned.versionId);
+  await restoreStatus(ctx, record, best.found);
+}
+
+/**
+ * A rotation during the update may have renewed an expired key of the old resource with the status the update's tag asked
+ * for. This DELETE is the rollback's cleanup, after the secret's tags were rolled back: the key current again gets the
+ * status they ask for (a secret without rotation has no tag, and no rotation renewed its key).
+ */
+async function restoreStatus(ctx: Context, record: Ownership, key: ServiceSpecificCredentialMetadata): Promise<void> {
+  const status = record.tags[STATUS_TAG];
+  if ((status !== 'Active' && status !== 'Inactive') || key.Status === status || hasExpired(key)) return;
+  ctx.log(`credential ${key.ServiceSpecificCredentialId} is current again: setting the status ${status} that secret ${record.secretArn} asks for`);
+  await ctx.iam.setStatus(ctx.budget, key.UserName!, key.ServiceSpecificCredentialId!, status);
 }

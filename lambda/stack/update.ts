@@ -232,12 +232,13 @@ async function gone(ctx: Context, props: Props, id: string, err: unknown): Promi
 
 /**
  * Whether a reset IAM refused was of a credential that no longer exists, or of a key that has expired: asked of IAM,
- * since neither its code nor its wording for an expired key is documented.
+ * since neither its code nor its wording for an expired key is documented. An expired key needs no reset, so a denied
+ * reset (a policy that forbids resets) of one is renewed too; only a call that ran out of time leaves no time to ask.
  */
 async function goneOrExpired(ctx: Context, props: Props, id: string, err: unknown): Promise<boolean> {
-  if (!answered(err)) return false;
+  if (err instanceof OutOfTime) return false;
   const found = await ctx.iam.find(ctx.budget, props.UserName, props.ServiceName, id, mayBeNew(props));
-  return found ? hasExpired(found) : isNoSuchEntity(err);
+  return found ? hasExpired(found) : answered(err) && isNoSuchEntity(err);
 }
 
 /** Whether IAM answered about the credential: a call that ran out of time or was denied says nothing about it. */

@@ -4,10 +4,11 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from './cloudformation';
 import { Driver, baseProps } from './direct';
-import { World } from './interleavings';
+import { World, cfnEvent } from './interleavings';
 import { currentDocument, leaks } from './world';
 import { CredentialRotationOptions, CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
 import { LocalAws, startLocalAws } from '../local-aws';
+import { REFUSAL_WORDINGS } from '../local-aws/errors';
 
 // IAM's third status. An API key created with expiresAfter reports Expired once its ExpirationDate has passed; it can
 // no longer be reset or have its status set, only deleted. Through the real bundled handler and the local AWS, whose
@@ -130,6 +131,30 @@ describe('without rotation', () => {
     expect(localAws.credentials()).toEqual([]);
   });
 
+  test('a new resetSerial renews an expired key even when a policy denies resetting keys: a renewal needs no reset', async () => {
+    await deploy(keyStack());
+    const first = expectCurrentKey('Active');
+    localAws.advanceClock(31 * DAY);
+    // A service control policy that denies resets (keys are to be renewed, never reset), in AWS's documented format.
+    localAws.inject({
+      service: 'iam',
+      operation: 'ResetServiceSpecificCredential',
+      times: 1_000,
+      error: {
+        code: 'AccessDenied',
+        status: 403,
+        message: REFUSAL_WORDINGS.aws.explicitDeny('arn:aws:sts::123456789012:assumed-role/Handler/fn', 'iam:ResetServiceSpecificCredential',
+          'arn:aws:iam::123456789012:user/ci-bot', 'service control policy', 'arn:aws:organizations::111111111111:policy/o-example/service_control_policy/p-example'),
+      },
+    });
+
+    await deploy(keyStack({ resetSerial: 1 }));
+
+    const { key } = expectCurrentKey('Active');
+    expect(key.ServiceSpecificCredentialId).not.toBe(first.key.ServiceSpecificCredentialId);
+    expect(keys().map((c) => c.ServiceSpecificCredentialId)).toEqual([key.ServiceSpecificCredentialId]);
+  });
+
   test('a renewal asked Inactive issues the new key Inactive', async () => {
     await deploy(keyStack({ status: CredentialStatus.INACTIVE }));
     localAws.advanceClock(31 * DAY);
@@ -227,6 +252,41 @@ describe('ALTERNATING rotation', () => {
     const { key } = expectCurrentKey('Active');
     expect(ageOf(key)).toBe(30);
     expect(keys().filter((c) => c.Status !== 'Expired').map((c) => c.ServiceSpecificCredentialId)).toEqual([key.ServiceSpecificCredentialId]);
+  });
+});
+
+describe('a renewal UPDATE delivered twice (events straight to the handler)', () => {
+  let world: World;
+  let d: Driver;
+  beforeAll(async () => {
+    world = await World.start();
+    d = new Driver(world);
+  });
+  afterAll(() => world.close());
+
+  test('at the same time: both answers keep the physical id, and the renewed key is the one left, current and recorded', async () => {
+    const user = d.user();
+    const secret = d.secret();
+    const props = baseProps(user, secret, { ServiceName: 'bedrock.amazonaws.com', CredentialAgeDays: '30' });
+    const created = await d.send('Create', props);
+    const physicalId = created.PhysicalResourceId;
+    world.localAws.advanceClock(31 * DAY);
+    // One event, delivered twice; the first delivery's value reaches Secrets Manager last.
+    const event = cfnEvent(world, 'Update', { ...props, ResetSerial: '1' }, physicalId, props);
+    world.localAws.inject({ service: 'secretsmanager', operation: 'PutSecretValue', delayMs: 1_500 });
+    const before = world.catcher.responses.length;
+
+    await Promise.all([world.lambda.run(event), world.lambda.run(event)]);
+    world.localAws.clearFaults();
+
+    const answers = world.catcher.responses.slice(before).filter((r) => r.RequestId === event.RequestId);
+    expect(answers.map((a) => [a.Status, a.PhysicalResourceId])).toEqual([['SUCCESS', physicalId], ['SUCCESS', physicalId]]);
+    const keysLeft = world.localAws.credentials({ userName: user });
+    expect(keysLeft.map((c) => c.ServiceSpecificCredentialId)).toEqual([d.current(secret).serviceSpecificCredentialId]);
+    expect(d.currentAccepted(secret)).toBe(true);
+    // The DELETE of the physical id deletes the renewed key.
+    expect((await d.send('Delete', { ...props, ResetSerial: '1' }, physicalId)).Status).toBe('SUCCESS');
+    expect(world.localAws.credentials({ userName: user })).toEqual([]);
   });
 });
 

@@ -407,6 +407,9 @@ class Runner {
         // Errors AWS would not repeat are not the rollback's: injected faults end with the forward update.
         this.localAws.clearFaults();
         if (op.phase === 'rollbackSucceeded' && op.answered !== before.physicalId) {
+          // The DELETE of the new resource is the rollback's cleanup, after every other resource was rolled back: the
+          // secrets have their old tags and rotation again.
+          for (const [arn, s] of op.secretsBefore) Object.assign(this.localAws.secret(arn)!, s);
           const answer = await this.send(this.event('Delete', op.props, op.answered));
           if (answer?.Status !== 'SUCCESS') throw new Violation('I3', `the rollback's DELETE of ${op.answered} failed: ${answer?.Reason}`);
           // The old credential is current again, as it was before the update, whatever happened to it meanwhile.
