@@ -505,7 +505,10 @@ class Runner {
       this.trace.push(`configuration test: refused (${(err as Error).message})`);
       return true;
     }
-    const before = JSON.stringify({ secrets: this.localAws.secret(secretArn)!.versions.filter((v) => v.id !== token), iam: this.localAws.credentials() });
+    const state = () => JSON.stringify({
+      secrets: this.localAws.secret(secretArn)!.versions.filter((v) => v.id !== token), iam: this.localAws.credentials(),
+    });
+    const before = state();
     let threw: boolean;
     try {
       threw = await this.invoke({ SecretId: secretArn, ClientRequestToken: token, Step: 'testSecret' });
@@ -514,8 +517,7 @@ class Runner {
     }
     this.trace.push(`configuration test ${short(token)} (${form}): ${threw ? 'failed' : 'ok'}`);
     if (threw) throw new Violation('I7', `testSecret failed: ${this.lastOutput.split('\n').find((l) => l.includes('failed')) ?? ''}`);
-    const after = JSON.stringify({ secrets: this.localAws.secret(secretArn)!.versions, iam: this.localAws.credentials() });
-    if (after !== before) throw new Violation('I7', 'the secret\'s versions or IAM\'s credentials changed');
+    if (state() !== before) throw new Violation('I7', 'the secret\'s versions or IAM\'s credentials changed');
     return true;
   }
 
