@@ -7,10 +7,11 @@ export const DENIED_HINT = 'IAM kept denying access: check service control polic
   + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '
   + 'so the handler\'s policy names the wrong ARN.';
 
-export const KMS_HINT = 'KMS denied the secret\'s key: its key policy must allow the handler\'s role kms:GenerateDataKey and '
-  + 'kms:Decrypt, by naming the role or by letting this account\'s IAM policies allow them (as a key\'s default policy does), '
-  + 'and no service control policy or permissions boundary may deny them. A key of another account must name the role or '
-  + 'this account. A key given as an alias must carry that alias (a new alias takes up to 5 minutes to count).';
+export const SECRETS_HINT = 'Secrets Manager denied the handler\'s role its own secret, most often because KMS denied the secret\'s key: '
+  + 'its key policy must allow the handler\'s role kms:GenerateDataKey and kms:Decrypt, by naming the role or by letting this '
+  + 'account\'s IAM policies allow them (as a key\'s default policy does). A key of another account must name the role or '
+  + 'this account. A key given as an alias must carry that alias (a new alias takes up to 5 minutes to count). Otherwise a '
+  + 'service control policy or permissions boundary denies the secretsmanager: or kms: action.';
 
 /** Text to match literally inside a regular expression. */
 export const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -36,27 +36,31 @@ export function reasonOf(err: unknown, aborted: boolean, subject: string): strin
   if (err instanceof UserError) return err.message;
   if (err instanceof OutOfTime || aborted) {
     // An aborted Create may still have made a credential; only its id is unknown, so name where to look.
-    const last = err instanceof OutOfTime ? err.lastError : undefined;
+    const hinted = err instanceof OutOfTime ? hint(err.operation, err.lastError) : '';
     return `Timed out waiting for IAM or Secrets Manager for ${subject}: `
-      + `${(err as Error).message}. ${hint(last)}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
+      + `${(err as Error).message}. ${hinted}Retry the deployment; 'aws iam list-service-specific-credentials' shows any credential left behind`;
   }
-  if (err instanceof StillDenied) return `${err.message}. ${hint(err.lastError)}`.trim();
+  if (err instanceof StillDenied) return `${err.message}. ${hint(err.operation, err.lastError)}`.trim();
   if (err instanceof ExplicitlyDenied) return `${err.message}. Change the policy AWS names, or what the handler asks of it, then retry`;
   const message = (err as Error).message ?? '';
   return `${errorCode(err)}: ${message}`;
 }
 
-/** What to fix when KMS keeps refusing the secret's key. */
-const KMS_HINT = 'KMS denied the secret\'s key: its key policy must allow the handler\'s role kms:GenerateDataKey and kms:Decrypt, '
-  + 'by naming the role or by letting this account\'s IAM policies allow them (as a key\'s default policy does), and no service '
-  + 'control policy or permissions boundary may deny them. A key of another account must name the role or this account. '
-  + 'A key given as an alias must carry that alias (a new alias takes up to 5 minutes to count). ';
+/**
+ * What to fix when Secrets Manager keeps refusing the handler's role its own secret. The role's policy allows that
+ * secret, so the refusal is most often KMS refusing the secret's key ("Access to KMS is not allowed"), else a policy
+ * above the role. Told by the service that refused, not by its words, which differ between KMS's own and Secrets Manager's.
+ */
+const SECRETS_HINT = 'Secrets Manager denied the handler\'s role its own secret, most often because KMS denied the secret\'s key: '
+  + 'its key policy must allow the handler\'s role kms:GenerateDataKey and kms:Decrypt, by naming the role or by letting this '
+  + 'account\'s IAM policies allow them (as a key\'s default policy does). A key of another account must name the role or '
+  + 'this account. A key given as an alias must carry that alias (a new alias takes up to 5 minutes to count). Otherwise a '
+  + 'service control policy or permissions boundary denies the secretsmanager: or kms: action. ';
 
-/** What an error that lasted until the deadline most likely means. */
-function hint(err: unknown): string {
+/** What an operation denied until the deadline most likely means. */
+function hint(operation: string, err: unknown): string {
   if (errorCode(err) !== 'AccessDenied') return '';
-  // Secrets Manager's words when KMS refuses the caller the secret's key ("Access to KMS is not allowed").
-  if (/\bKMS\b/.test((err as Error).message ?? '')) return KMS_HINT;
+  if (operation.startsWith('secretsmanager:')) return SECRETS_HINT;
   return 'IAM kept denying access: check service control policies, permissions boundaries and KMS key policies '
     + '(a customer managed key\'s policy must let the handler\'s role use it through Secrets Manager). '
     + 'An IAM user with a path must be given as iam.User.fromUserArn: User.fromUserName assumes the path /, '

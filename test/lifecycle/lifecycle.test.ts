@@ -7,7 +7,7 @@ import { CloudFormation, Deployment, Invocation, Synthesized, synthesize } from 
 import { currentDocument, leaks } from './world';
 import { exampleStack } from '../../examples/app';
 import { CredentialService, CredentialStatus, ServiceSpecificCredential } from '../../src';
-import { DENIED_HINT, EXPLICIT_DENY_FIX, escape, KMS_HINT, RETRY } from '../expected-reasons';
+import { DENIED_HINT, EXPLICIT_DENY_FIX, escape, SECRETS_HINT, RETRY } from '../expected-reasons';
 import { LocalAws, startLocalAws } from '../local-aws';
 import { NOT_FOUND_WORDINGS, REFUSAL_WORDINGS, defaultWordings } from '../local-aws/errors';
 
@@ -639,7 +639,7 @@ describe('smaller defects', () => {
 
       expectWellBehaved(deployment, synth);
       expect(deployment.invocations[0].response!.Reason).toMatch(new RegExp(`^${escape(TIMED_OUT('secretsmanager:PutSecretValue'))} `
-        + `\\(\\d+ attempts; last error AccessDenied: Access to KMS is not allowed\\)\\. ${escape(KMS_HINT)} ${escape(RETRY)}$`));
+        + `\\(\\d+ attempts; last error AccessDenied: Access to KMS is not allowed\\)\\. ${escape(SECRETS_HINT)} ${escape(RETRY)}$`));
       expect(localAws.credentials()).toEqual([]);
     });
   });

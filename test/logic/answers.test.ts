@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent, CloudFormationCustomResourceResponse } from 'aws-lambda';
 import { answer, describeEvent, failedPhysicalId, fit, reasonOf } from '../../lambda/logic/answers';
 import { CreateDenied, ExplicitlyDenied, LimitReached, OutOfTime, StillDenied, UnknownUser, UserError } from '../../lambda/logic/errors';
-import { DENIED_HINT, EXPLICIT_DENY_FIX, KMS_HINT, RETRY } from '../expected-reasons';
+import { DENIED_HINT, EXPLICIT_DENY_FIX, SECRETS_HINT, RETRY } from '../expected-reasons';
 
 // What CloudFormation (or Secrets Manager) is told: the answer's shape, and the reason each kind of error gives.
 
@@ -49,7 +49,11 @@ describe('reasonOf', () => {
       + `AccessDenied: not authorized. ${DENIED_HINT}`],
     ['StillDenied by KMS: what the key\'s policy must allow', new StillDenied('secretsmanager:PutSecretValue', 11, 65_500, awsError('AccessDeniedException', 'Access to KMS is not allowed')), false,
       'secretsmanager:PutSecretValue was still denied after 66 s (11 attempts), longer than IAM takes to apply a new policy: '
-      + `AccessDenied: Access to KMS is not allowed. ${KMS_HINT}`],
+      + `AccessDenied: Access to KMS is not allowed. ${SECRETS_HINT}`],
+    ['StillDenied by KMS in its own words: the same, told by the service that denied', new StillDenied('secretsmanager:PutSecretValue', 11, 65_500,
+      awsError('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/h/fn is not authorized to perform: kms:GenerateDataKey')), false,
+    'secretsmanager:PutSecretValue was still denied after 66 s (11 attempts), longer than IAM takes to apply a new policy: '
+      + `AccessDenied: User: arn:aws:sts::123456789012:assumed-role/h/fn is not authorized to perform: kms:GenerateDataKey. ${SECRETS_HINT}`],
     ['ExplicitlyDenied: its message and what to change', new ExplicitlyDenied('iam:ResetServiceSpecificCredential', awsError('AccessDenied', 'with an explicit deny in a permissions boundary')), false,
       'iam:ResetServiceSpecificCredential was denied by an explicit deny, which waiting does not lift: AccessDenied: with an explicit deny in a '
       + `permissions boundary. ${EXPLICIT_DENY_FIX}`],
