@@ -138,11 +138,8 @@ export class SecretsManager {
    */
   public startRotation(secretId: string, token: string): void {
     const secret = this.live(secretId);
-    const pending = secret.versions.find((v) => v.stages.includes('AWSPENDING'));
-    if (pending && !pending.stages.includes('AWSCURRENT') && pending.id !== token) {
-      throw new AwsError('InvalidRequestException', 400, 'Previous rotation request is still in progress.');
-    }
-    if (pending?.id === token) return;
+    if (secret.versions.some((v) => v.id === token && v.stages.includes('AWSPENDING'))) return;
+    this.refuseWhileRotating(secret);
     if (secret.versions.some((v) => v.id === token)) throw new Error(`test misuse: version ${token} exists and is not AWSPENDING`);
     const version = { id: token, stages: [] as string[], created: new Date() };
     secret.versions.push(version);
@@ -158,15 +155,22 @@ export class SecretsManager {
    */
   public startConfigurationTest(secretId: string, token: string, form: ConfigurationTestForm): void {
     const secret = this.live(secretId);
-    const pending = secret.versions.find((v) => v.stages.includes('AWSPENDING'));
-    if (pending && !pending.stages.includes('AWSCURRENT')) {
-      throw new AwsError('InvalidRequestException', 400, 'Previous rotation request is still in progress.');
-    }
+    this.refuseWhileRotating(secret);
     if (form === 'none') return;
     const current = secret.versions.find((v) => v.stages.includes('AWSCURRENT'));
     const version = { id: token, stages: [] as string[], created: new Date(), secretString: form === 'copy' ? current?.secretString : undefined };
     secret.versions.push(version);
     this.label(secret, version, ['AWSPENDING']);
+  }
+
+  /** The version a rotation in progress labelled AWSPENDING (not the current one). */
+  private rotationInProgress(secret: StoredSecret): StoredSecret['versions'][number] | undefined {
+    return secret.versions.find((v) => v.stages.includes('AWSPENDING') && !v.stages.includes('AWSCURRENT'));
+  }
+
+  /** RotateSecret's refusal while another rotation is in progress (LocalStack's wording). */
+  private refuseWhileRotating(secret: StoredSecret): void {
+    if (this.rotationInProgress(secret)) throw new AwsError('InvalidRequestException', 400, 'Previous rotation request is still in progress.');
   }
 
   /** The end of the configuration test, however testSecret answered: the version it created is removed. */
